@@ -1,0 +1,194 @@
+"""The ``stance`` command: a thin shell over the library's functions.
+
+Each command parses and checks its arguments, then calls a plain function. Errors that
+stance raises on purpose are printed as one clear message (exit status 2), never as a
+traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from . import __version__
+from .errors import StanceError
+
+EXIT_BAD_INPUT = 2
+
+
+class GuardedGroup(click.Group):
+    """Turns stance's own errors and OS errors into a one-line message and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (StanceError, OSError) as exc:
+            if isinstance(exc, BrokenPipeError):
+                sys.exit(0)
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stance")
+def main() -> None:
+    """Label replies to a post as supportive, critical or off-topic; train and evaluate
+    models; measure how far annotators agree.
+
+    Run `stance COMMAND --help` for each command's options.
+    """
+
+
+def _parse_where(where: tuple[str, ...]) -> dict[str, set[str]]:
+    conditions: dict[str, set[str]] = {}
+    for item in where:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r} is not FIELD=VALUE[,VALUE...]", param_hint="--where")
+        field, values = item.split("=", 1)
+        conditions.setdefault(field, set()).update(values.split(","))
+    return conditions
+
+
+@main.command()
+@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the model (.joblib).")
+@click.option("--text-field", default="text", show_default=True, help="Field holding the reply text.")
+@click.option("--label-field", default="label", show_default=True, help="Field holding the gold label.")
+@click.option("--context-field", default="context", show_default=True, help="Field holding the post replied to, if any.")
+@click.option("--target-field", default="target", show_default=True, help="Field holding the stance target, if any.")
+@click.option("--format", "input_format", type=click.Choice(["jsonl", "json", "csv", "tsv"]), default=None, help="Input format (detected by default).")
+@click.option("--where", multiple=True, metavar="FIELD=V1[,V2]", help="Train only on rows whose FIELD is one of the values (repeatable).")
+@click.option("--cv", type=click.IntRange(min=2), default=None, help="Also report repeated stratified K-fold cross-validation.")
+@click.option("--cv-repeats", type=click.IntRange(min=1), default=5, show_default=True, help="Repeats of the K-fold split.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed; same data and seed give the same model.")
+@click.option("--pipeline", default="blank", show_default=True, help="spaCy pipeline: 'blank' or an installed package such as en_core_web_sm.")
+@click.option("--card", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a Markdown model card here.")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+def train(
+    data: Path, output: Path, text_field: str, label_field: str, context_field: str, target_field: str,
+    input_format: str | None, where: tuple[str, ...], cv: int | None, cv_repeats: int, seed: int,
+    pipeline: str, card: Path | None, force: bool,
+) -> None:
+    """Train a model on DATA (JSONL, JSON, CSV or TSV rows with a text and a label)."""
+    from .classify import cross_validate, train as train_model
+    from .errors import Errors, InputError
+    from .read import read_rows
+
+    if output.exists() and not force:
+        raise InputError(Errors.E023.format(path=output))
+    rows = read_rows(data, format=input_format)
+    conditions = _parse_where(where)
+    rows = [r for r in rows if all(str(r.get(f)) in vals for f, vals in conditions.items())]
+    fields = dict(text_field=text_field, label_field=label_field, context_field=context_field, target_field=target_field)
+    cv_result = None
+    if cv:
+        cv_result = cross_validate(rows, folds=cv, repeats=cv_repeats, random_state=seed, pipeline=pipeline, **fields)
+        click.echo(_format_cv(cv_result), err=True)
+    model = train_model(rows, random_state=seed, pipeline=pipeline, **fields)
+    model.metadata["training_file"] = data.name
+    if where:
+        model.metadata["where"] = list(where)
+    if cv_result:
+        model.metadata["cv"] = {k: v for k, v in cv_result.items() if k not in ("out_of_fold", "gold")}
+    digest = model.save(output)
+    counts = ", ".join(f"{k} {v}" for k, v in model.metadata["label_counts"].items())
+    click.echo(f"Trained on {model.metadata['n_examples']} rows ({counts}); wrote {output} (sha256 {digest}).", err=True)
+    if card:
+        from .card import model_card
+
+        card.write_text(model_card(model, cv_result, command=" ".join(["stance", *sys.argv[2:]]) if sys.argv[1:2] == ["train"] else None), encoding="utf-8")
+        click.echo(f"Wrote model card {card}.", err=True)
+
+
+def _format_cv(result: dict[str, Any]) -> str:
+    per_label = ", ".join(f"{k} {v:.3f}" for k, v in result["per_label_f1"].items())
+    return (
+        f"Cross-validation ({result['repeats']}x repeated stratified {result['folds']}-fold, {result['n_examples']} rows): "
+        f"macro-F1 {result['macro_f1']['mean']:.3f} ± {result['macro_f1']['sd']:.3f}, "
+        f"accuracy {result['accuracy']['mean']:.3f} ± {result['accuracy']['sd']:.3f}; per-label F1: {per_label}"
+    )
+
+
+@main.command()
+@click.argument("gold", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("predicted", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--gold-field", default="label", show_default=True, help="Field with the gold label.")
+@click.option("--pred-field", default="stance", show_default=True, help="Field with the predicted label.")
+@click.option("--average", "average_labels", default=None, metavar="L1,L2", help="Also report F_avg, the mean F1 of these labels (e.g. critical,supportive).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: str, average_labels: str | None, as_json: bool) -> None:
+    """Score predictions against gold labels.
+
+    Give GOLD and PREDICTED files whose rows line up, or one file that holds both the
+    gold field and the predicted field.
+    """
+    from .errors import Errors, InputError
+    from .evaluate import format_scores, scores
+    from .read import read_rows
+
+    gold_rows = read_rows(gold)
+    pred_rows = read_rows(predicted) if predicted else gold_rows
+    if len(gold_rows) != len(pred_rows):
+        raise InputError(Errors.E030.format(n_gold=len(gold_rows), n_pred=len(pred_rows), gold_field=gold_field, pred_field=pred_field))
+
+    def column(rows: list[dict[str, Any]], field: str, path: Path) -> list[str]:
+        values = []
+        for number, row in enumerate(rows, start=1):
+            if row.get(field) is None:
+                raise InputError(Errors.E031.format(number=number, path=path, field=field, available=", ".join(map(str, row))))
+            values.append(str(row[field]))
+        return values
+
+    result = scores(
+        column(gold_rows, gold_field, gold),
+        column(pred_rows, pred_field, predicted or gold),
+        average_labels=average_labels.split(",") if average_labels else None,
+    )
+    click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() if as_json else format_scores(result))
+
+
+@main.command()
+@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the labelled rows (.jsonl or .csv).")
+@click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--context-field", default="context", show_default=True)
+@click.option("--target-field", default="target", show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+def label(data: Path, output: Path, model_path: Path | None, text_field: str, context_field: str, target_field: str, force: bool) -> None:
+    """Label the rows of DATA and write them with `stance` and `stance_proba` added."""
+    from .classify import default_model, load_model
+    from .errors import Errors, InputError
+    from .read import BadRecord, get_field, read_records
+    from .write import write_rows
+
+    if output.exists() and not force:
+        raise InputError(Errors.E023.format(path=output))
+    model = load_model(model_path) if model_path else default_model()
+    rows, examples = [], []
+    for record in read_records(data):
+        if isinstance(record, BadRecord):
+            raise InputError(Errors.E021.format(path=data, number=record.number, reason=record.reason))
+        rows.append(record.fields)
+        examples.append({
+            "text": get_field(record.fields, text_field),
+            "context": get_field(record.fields, context_field),
+            "target": get_field(record.fields, target_field),
+        })
+    proba = model.predict_proba(examples)
+    labels = model.labels
+    counts: Counter[str] = Counter()
+    for row, p in zip(rows, proba):
+        row["stance"] = labels[int(p.argmax())]
+        row["stance_proba"] = {lab: round(float(v), 4) for lab, v in zip(labels, p)}
+        counts[row["stance"]] += 1
+    write_rows(output, rows, force=force)
+    click.echo(f"Labelled {len(rows)} rows into {output}:", err=True)
+    for lab in labels:
+        share = counts[lab] / len(rows) if rows else 0.0
+        click.echo(f"  {lab:<12} {counts[lab]:>6}  {share:6.1%}", err=True)

@@ -1,0 +1,190 @@
+"""The spaCy side of featurizing: tokenizer settings and our rule-based components.
+
+The default pipeline is ``spacy.blank("en")`` plus two components of our own, so nothing
+is ever downloaded:
+
+* ``stance_negation`` marks the tokens inside a negation's scope (from "not", "no",
+  "never", "n't", ... up to the next punctuation mark);
+* ``stance_cues`` finds cue phrases (agreement, praise, disagreement, hedging, sarcasm,
+  ...) with a :class:`spacy.matcher.PhraseMatcher` on lowercase forms.
+
+A trained pipeline (for example ``en_core_web_sm``) is used only when it is installed
+and asked for by name; our components are added to it as well.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import spacy
+from spacy.attrs import IS_PUNCT, LOWER
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
+
+from .errors import Errors, InputError
+
+BLANK = "blank"
+
+# Cue lexicons, written for this project. Phrases are matched on lowercase tokens, so
+# they are listed in lowercase and tokenized with the same tokenizer.
+CUE_LEXICONS: dict[str, tuple[str, ...]] = {
+    "agree": (
+        "agree", "agreed", "i agree", "exactly", "yes", "yep", "absolutely", "so true",
+        "well said", "this is right", "spot on", "couldn't agree more", "precisely",
+        "100%", "+1", "same here", "true", "indeed", "correct", "right on", "seconded",
+    ),
+    "praise": (
+        "great", "good", "excellent", "brilliant", "insightful", "nuanced", "thoughtful",
+        "solid", "love", "loved", "amazing", "fantastic", "important", "interesting read",
+        "must read", "must-read", "worth reading", "good post", "great post", "great essay",
+        "good essay", "great piece", "nice", "well written", "well-written", "powerful",
+        "compelling", "clear", "smart", "wise", "beautiful", "awesome", "best",
+    ),
+    "thanks": ("thank you", "thanks", "thx", "grateful", "appreciate", "kudos", "bravo"),
+    "disagree": (
+        "disagree", "i disagree", "wrong", "no", "nope", "not true", "false", "nonsense",
+        "ridiculous", "absurd", "misguided", "naive", "flawed", "doesn't work",
+        "won't work", "bad idea", "terrible", "worst", "awful", "stupid", "dumb",
+        "waste", "wasteful", "lie", "lies", "propaganda", "give up", "dangerous",
+        "fail", "failure", "shameful", "disgusting", "hate", "pathetic", "not right",
+    ),
+    "hedge": (
+        "maybe", "perhaps", "might", "i think", "i guess", "not sure", "i wonder",
+        "probably", "seems", "somewhat", "kind of", "sort of", "unclear", "curious",
+        "i'm curious", "possibly", "arguably",
+    ),
+    "sarcasm": (
+        "speedruns", "speedrun", "lol", "lmao", "sure, ", "yeah right", "oh great",
+        "what could go wrong", "totally", "genius", "/s", "clown", "cope", "imagine",
+        "ok boomer", "cool story", "good luck with that", "big if true",
+    ),
+    "pushback": (
+        "but", "however", "though", "although", "yet", "why", "how", "really?",
+        "what about", "isn't it", "aren't", "doesn't", "so what", "who decides",
+        "says who", "i don't think", "don't think", "not convinced",
+    ),
+}
+
+NEGATORS = frozenset(
+    {
+        "not", "no", "never", "n't", "nt", "nothing", "nobody", "none", "neither", "nor",
+        "nowhere", "cannot", "without", "hardly", "barely", "dont", "doesnt", "isnt",
+        "wasnt", "cant", "wont", "shouldnt", "aint",
+    }
+)
+
+# Keep hashtags whole ("#NoMoreAbortion" is one token, like "@user"); the features
+# segment them into words.
+_TOKEN_MATCH = re.compile(r"^[#@][\w_]+$").match
+
+
+if not Doc.has_extension("stance_negated"):
+    Doc.set_extension("stance_negated", default=None)
+if not Doc.has_extension("stance_cues"):
+    Doc.set_extension("stance_cues", default=None)
+
+
+@Language.factory("stance_negation")
+def make_negation(nlp: Language, name: str) -> "NegationScope":
+    return NegationScope(nlp)
+
+
+@Language.factory("stance_cues")
+def make_cues(nlp: Language, name: str) -> "CueMatcher":
+    return CueMatcher(nlp)
+
+
+class NegationScope:
+    """Sets ``doc._.stance_negated``: a list of bools, True for tokens in a negation's scope.
+
+    The scope runs from the token after a negator to the next punctuation mark.
+    """
+
+    def __init__(self, nlp: Language) -> None:
+        self.negator_ids = frozenset(nlp.vocab.strings.add(word) for word in NEGATORS)
+
+    def __call__(self, doc: Doc) -> Doc:
+        # A plain loop beats numpy here: replies are a few dozen tokens long.
+        negators = self.negator_ids
+        in_scope = False
+        negated = []
+        for lower, is_punct in doc.to_array([LOWER, IS_PUNCT]).tolist():
+            if is_punct:
+                in_scope = False
+                negated.append(False)
+            else:
+                negated.append(in_scope)
+                if lower in negators:
+                    in_scope = True
+        doc._.stance_negated = negated
+        return doc
+
+
+class CueMatcher:
+    """Sets ``doc._.stance_cues``: a list of ``(category, start, end)`` cue matches."""
+
+    def __init__(self, nlp: Language) -> None:
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        tokenizer = nlp.tokenizer
+        for category, phrases in CUE_LEXICONS.items():
+            self.matcher.add(category, [tokenizer(phrase) for phrase in phrases])
+
+    def __call__(self, doc: Doc) -> Doc:
+        strings = doc.vocab.strings
+        doc._.stance_cues = [
+            (strings[match_id], start, end) for match_id, start, end in self.matcher(doc)
+        ]
+        return doc
+
+
+def _configure_tokenizer(nlp: Language) -> None:
+    nlp.tokenizer.token_match = _TOKEN_MATCH
+
+
+@functools.lru_cache(maxsize=4)
+def make_nlp(pipeline: str = BLANK) -> Language:
+    """Build the spaCy pipeline used to featurize text.
+
+    Parameters
+    ----------
+    pipeline
+        ``"blank"`` (default) for ``spacy.blank("en")`` plus our rule-based components,
+        or the name of an installed trained pipeline such as ``"en_core_web_sm"``.
+
+    Returns
+    -------
+    spacy.language.Language
+        The pipeline. It is cached per name: treat it as read-only.
+
+    Raises
+    ------
+    InputError
+        If ``pipeline`` names a package that is not installed. Nothing is downloaded.
+
+    Examples
+    --------
+    >>> nlp = make_nlp()
+    >>> doc = nlp("I do not agree with this")
+    >>> [t.text for t, neg in zip(doc, doc._.stance_negated) if neg]
+    ['agree', 'with', 'this']
+    """
+    if pipeline in (BLANK, None, ""):
+        nlp = spacy.blank("en")
+    else:
+        if not spacy.util.is_package(pipeline):
+            raise InputError(Errors.E016.format(name=pipeline))
+        try:
+            nlp = spacy.load(pipeline, exclude=["ner"])
+        except OSError as exc:
+            raise InputError(Errors.E016.format(name=pipeline)) from exc
+    _configure_tokenizer(nlp)
+    nlp.add_pipe("stance_negation")
+    nlp.add_pipe("stance_cues")
+    return nlp
+
+
+def has_syntax(nlp: Language) -> bool:
+    """True when the pipeline assigns part-of-speech tags and a dependency parse."""
+    return "tagger" in nlp.pipe_names or "morphologizer" in nlp.pipe_names
