@@ -21,7 +21,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import joblib
 
 from .errors import Errors, ModelIntegrityError, ModelNotFoundError, ModelVersionError
+from .write import atomic_output
 
 MAGIC = b"STANCE-MODEL\n"
 FORMAT_VERSION = 1
@@ -92,21 +92,11 @@ def write_model(path: str | os.PathLike[str], obj: Any, metadata: dict[str, Any]
     payload = buffer.getvalue()
     header = dict(metadata, payload_sha256=hashlib.sha256(payload).hexdigest())
     header_bytes = json.dumps(header, sort_keys=True).encode("utf-8")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(MAGIC)
-            handle.write(len(header_bytes).to_bytes(8, "big"))
-            handle.write(header_bytes)
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, force=True) as handle:
+        handle.write(MAGIC)
+        handle.write(len(header_bytes).to_bytes(8, "big"))
+        handle.write(header_bytes)
+        handle.write(payload)
     return sha256_file(path)
 
 

@@ -15,6 +15,10 @@ import orjson
 from .errors import Errors, InputError
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def output_format(path: str | os.PathLike[str], to: str | None = None) -> str:
     if to:
         return to
@@ -30,6 +34,7 @@ def atomic_output(path: str | os.PathLike[str], *, force: bool = False, mode: st
         raise InputError(Errors.E023.format(path=path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs should look like any other
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as handle:
             yield handle
