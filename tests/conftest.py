@@ -1,0 +1,77 @@
+"""Shared fixtures. Everything builds on spacy.blank("en"); nothing is downloaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# CI machines are slow and shared: no per-example deadline, fewer examples.
+settings.register_profile(
+    "ci", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", deadline=None, max_examples=100)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_THREAD = ROOT / "seeds" / "thread.jsonl"
+TWEETEVAL = ROOT.parent / "shared" / "data" / "tweeteval-stance"
+
+
+def stance_command() -> Path:
+    """The installed console script, next to the interpreter running the tests."""
+    script = Path(sys.executable).parent / "stance"
+    if not script.exists():
+        pytest.fail(f"The `stance` console script is not installed next to {sys.executable}; run `pip install .`")
+    return script
+
+
+def run_stance(*args: str, cwd: Path | None = None, input: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(stance_command()), *args], capture_output=True, text=True, cwd=cwd, input=input, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="session")
+def thread_rows() -> list[dict]:
+    return [json.loads(line) for line in SEED_THREAD.read_text(encoding="utf-8").splitlines()]
+
+
+TOY_ROWS = [
+    {"text": "I agree, great essay and thank you", "label": "supportive"},
+    {"text": "Brilliant and thoughtful piece, well said", "label": "supportive"},
+    {"text": "Yes, exactly right. Love this framing", "label": "supportive"},
+    {"text": "So true, an important read", "label": "supportive"},
+    {"text": "This is wrong and naive", "label": "critical"},
+    {"text": "I disagree, the proposal will fail", "label": "critical"},
+    {"text": "Terrible idea, a waste of time", "label": "critical"},
+    {"text": "Not convinced at all, this is nonsense", "label": "critical"},
+    {"text": "cc @someone", "label": "off-topic"},
+    {"text": "👀", "label": "off-topic"},
+    {"text": "What time is the game tonight?", "label": "off-topic"},
+    {"text": "Anyone selling concert tickets", "label": "off-topic"},
+]
+
+
+@pytest.fixture(scope="session")
+def toy_rows() -> list[dict]:
+    return [dict(row) for row in TOY_ROWS]
+
+
+@pytest.fixture(scope="session")
+def toy_model(toy_rows):
+    import stance
+
+    return stance.train(toy_rows)
+
+
+@pytest.fixture(scope="session")
+def toy_model_path(toy_model, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("models") / "toy.joblib"
+    toy_model.save(path)
+    return path
