@@ -1,0 +1,129 @@
+"""SpacyFeatures: the scikit-learn estimator contract and the feature families."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from stance.features import SpacyFeatures, segment_hashtag, to_examples
+from stance.errors import InputError
+
+
+def fitted(**params) -> SpacyFeatures:
+    return SpacyFeatures(**params).fit(["I agree with this", "climate change is real", "climate"])
+
+
+def test_init_stores_params_unchanged_and_loads_nothing():
+    features = SpacyFeatures(n_features=1024, char_ngrams=None)
+    assert features.get_params()["n_features"] == 1024
+    assert features.get_params()["char_ngrams"] is None
+    assert not hasattr(features, "nlp_")
+
+
+def test_clone_and_set_params():
+    features = SpacyFeatures(word_ngrams=3)
+    copy = clone(features)
+    assert copy.get_params() == features.get_params()
+    copy.set_params(word_ngrams=1)
+    assert copy.word_ngrams == 1 and features.word_ngrams == 3
+
+
+def test_transform_before_fit_raises():
+    with pytest.raises(Exception, match="not fitted"):
+        SpacyFeatures().transform(["hello"])
+
+
+def test_bad_param_is_reported_in_fit():
+    with pytest.raises(InputError, match="word_ngrams"):
+        SpacyFeatures(word_ngrams=7).fit(["a"])
+
+
+def test_pipeline_and_grid_search(toy_rows):
+    texts = [r["text"] for r in toy_rows]
+    labels = [r["label"] for r in toy_rows]
+    pipeline = Pipeline([("features", SpacyFeatures(n_features=2**12)), ("clf", LogisticRegression(max_iter=500))])
+    search = GridSearchCV(pipeline, {"features__word_ngrams": [1, 2], "clf__C": [1.0]}, cv=2)
+    search.fit(texts, labels)
+    assert search.best_params_["features__word_ngrams"] in (1, 2)
+    assert set(search.predict(texts)) <= set(labels)
+
+
+def test_shape_and_rows_normalised():
+    X = fitted().transform(["Great essay!", "", "😂", "#NoMoreAbortion"])
+    assert X.shape == (4, 2**18)
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1))).ravel()
+    assert np.allclose(norms[[0, 2, 3]], 1.0)
+    assert X[1].nnz == 1 or norms[1] == pytest.approx(1.0)  # an empty reply still gets its length mark
+
+
+def test_named_features_are_exactly_the_transformed_columns():
+    features = fitted()
+    example = {"text": "I do NOT agree with #ClimateChange, sooo wrong!! @user 😂", "context": "climate change is real", "target": "climate"}
+    row = features.transform([example])
+    named = features.explain_features(example["text"], context=example["context"], target=example["target"])
+    assert sorted({column for _, column in named}) == sorted(row.indices.tolist())
+
+
+def test_negation_scope_creates_negated_features():
+    features = fitted()
+    names = [n for n, _ in features.explain_features("I do not agree, fine")]
+    assert "not 'agree'" in names
+    assert "not 'fine'" not in names  # the comma closes the scope
+    assert "[negated agree cue]" in names
+
+
+def test_context_overlap_band():
+    features = fitted()
+    names = [n for n, _ in features.explain_features("open science matters", context="we argue open science matters most")]
+    assert "[context overlap high]" in names
+    names = [n for n, _ in features.explain_features("open science matters")]
+    assert not any("context" in n for n in names)
+
+
+def test_target_conjoined_features_only_with_target():
+    features = fitted()
+    with_target = features.transform([{"text": "abortion is wrong", "target": "abortion"}])
+    without = features.transform([{"text": "abortion is wrong"}])
+    assert with_target.nnz > 1.8 * without.nnz
+
+
+def test_hashtag_segmentation():
+    assert segment_hashtag("#NoMoreAbortion") == ["no", "more", "abortion"]
+    assert segment_hashtag("#climatechange", frozenset({"climate", "change"})) == ["climate", "change"]
+    assert segment_hashtag("#SemST") == ["sem", "st"]
+    assert segment_hashtag("#zzzz", frozenset({"z"})) == ["zzzz"]
+
+
+def test_pickle_drops_spacy_and_restores_identically():
+    features = fitted()
+    texts = ["one reply", "another #Reply here"]
+    restored = pickle.loads(pickle.dumps(features))
+    assert "nlp_" not in features.__getstate__()
+    assert (restored.transform(texts) != features.transform(texts)).nnz == 0
+
+
+def test_to_examples_accepts_strings_mappings_and_bad_values():
+    examples = to_examples(["a", {"text": "b", "context": "c", "target": "t"}, None, {"text": 5}])
+    assert examples.texts == ["a", "b", "", ""]
+    assert examples.contexts == [None, "c", None, None]
+    assert examples.targets == [None, "t", None, None]
+    with pytest.raises(InputError, match="item 0"):
+        to_examples([object()])
+
+
+@given(st.lists(st.text(max_size=200), min_size=1, max_size=5))
+def test_transform_never_fails_and_is_deterministic(texts):
+    features = fitted()
+    first = features.transform(texts)
+    second = fitted().transform(texts)
+    assert first.shape == (len(texts), 2**18)
+    assert np.all(np.isfinite(first.data))
+    assert (first != second).nnz == 0
