@@ -192,3 +192,110 @@ def label(data: Path, output: Path, model_path: Path | None, text_field: str, co
     for lab in labels:
         share = counts[lab] / len(rows) if rows else 0.0
         click.echo(f"  {lab:<12} {counts[lab]:>6}  {share:6.1%}", err=True)
+
+
+# --- the labelling loop: annotate and suggest (issue 5) ------------------------------
+
+
+@main.command()
+@click.argument("dump", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--annotator", required=True, help="Your name; it is stored with every answer.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Labels file (JSONL); answers are appended, and a restart continues it.")
+@click.option("--labels", "label_list", default="supportive,critical,off-topic", show_default=True, help="Comma-separated label set; each label gets a key.")
+@click.option("--queue", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Show only these items, in this order (e.g. from `stance suggest`).")
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--id-field", default="id", show_default=True, help="Field with each item's unique id (record numbers if no record has it).")
+@click.option("--context-field", default="context", show_default=True, help="Field with the post replied to, shown above the reply.")
+def annotate(
+    dump: Path, annotator: str, output: Path, label_list: str, queue: Path | None,
+    text_field: str, id_field: str, context_field: str,
+) -> None:
+    """Label the replies in DUMP by hand, one key per answer.
+
+    Keys: the first free letter of each label (s supportive, c critical, o off-topic by
+    default), u undo, k skip, q quit. Every answer is saved at once; run the same command
+    again to continue where you stopped. Undo rewrites the file atomically, so it only
+    ever holds current answers, in the item/annotator/label format `stance agree` reads.
+    """
+    from .annotate import LabelFile, annotate as run, assign_keys, load_items, load_queue, order_items
+
+    keys = assign_keys([label for label in label_list.split(",")])
+    items = load_items(dump, text_field=text_field, id_field=id_field, context_field=context_field)
+    if queue is not None:
+        items = order_items(items, load_queue(queue, id_field=id_field), queue_path=queue)
+    if not annotator.strip():
+        raise click.BadParameter("must not be empty", param_hint="--annotator")
+    labels_file = LabelFile(output, annotator.strip())
+    dropped = labels_file.repair()
+    if dropped:
+        click.echo(f"Dropped an incomplete last line ({dropped} bytes) from {output}, left by an interrupted write.", err=True)
+    session = run(items, labels_file, keys)
+    click.echo(
+        f"\nSaved {session.labelled} label(s) this session to {output} ({session.undone} undone, {session.skipped} skipped). "
+        f"{annotator} has labelled {session.total_done} of {len(items)}."
+    )
+    click.echo("All items are labelled." if session.finished else "Run the same command again to continue.")
+
+
+@main.command()
+@click.argument("dump", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
+@click.option("-n", "n", type=click.IntRange(min=1), default=50, show_default=True, help="How many replies to suggest.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the suggestions (JSONL), best first.")
+@click.option("--strategy", type=click.Choice(["margin", "entropy", "random"]), default="margin", show_default=True, help="Uncertainty measure, or random as a control.")
+@click.option("--diversity", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True, help="Weight of the penalty on similarity to earlier picks (0 = uncertainty only).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--exclude", type=click.Path(dir_okay=False, path_type=Path), multiple=True, help="Labels file(s) from `stance annotate`; their items are not suggested (repeatable).")
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--id-field", default="id", show_default=True)
+@click.option("--context-field", default="context", show_default=True)
+@click.option("--target-field", default="target", show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+def suggest(
+    dump: Path, model_path: Path | None, n: int, output: Path, strategy: str, diversity: float, seed: int,
+    exclude: tuple[Path, ...], text_field: str, id_field: str, context_field: str, target_field: str, force: bool,
+) -> None:
+    """Suggest the N replies in DUMP most worth labelling next.
+
+    Each output row is the input record plus `item`, `rank`, `score` (the model's
+    uncertainty, 0 to 1), `max_similarity` (to earlier picks), `stance` and
+    `stance_proba`. Feed it to `stance annotate DUMP --queue OUTPUT`.
+    """
+    from .annotate import LabelFile, load_items
+    from .classify import default_model, load_model
+    from .errors import Errors, InputError
+    from .read import get_field
+    from .suggest import suggest as pick
+    from .write import write_rows
+
+    if output.exists() and not force:
+        raise InputError(Errors.E023.format(path=output))
+    items = load_items(dump, text_field=text_field, id_field=id_field, context_field=context_field)
+    labelled: set[str] = set()
+    for path in exclude:
+        labelled |= {str(r["item"]) for r in LabelFile(path, "").records()}
+    skip = [i for i, item in enumerate(items) if item.id in labelled]
+    if len(skip) == len(items):
+        raise InputError(Errors.E067.format(path=dump, reason=f"all {len(items)} items are already labelled in {', '.join(map(str, exclude))}"))
+    model = load_model(model_path) if model_path else default_model()
+    examples = [
+        {"text": item.text, "context": item.context, "target": get_field(item.fields, target_field)} for item in items
+    ]
+    picks, proba = pick(model, examples, n, strategy=strategy, diversity=diversity, seed=seed, exclude=skip)  # type: ignore[arg-type]
+    labels = model.labels
+    rows = []
+    for p in picks:
+        row = dict(items[p.index].fields)
+        row.update(
+            item=items[p.index].id, rank=p.rank, score=round(p.score, 4), max_similarity=round(p.max_similarity, 4),
+            strategy=strategy, stance=labels[int(proba[p.index].argmax())],
+            stance_proba={lab: round(float(v), 4) for lab, v in zip(labels, proba[p.index])},
+        )
+        rows.append(row)
+    write_rows(output, rows, to="jsonl", force=force)
+    left = len(items) - len(skip)
+    click.echo(
+        f"Suggested {len(rows)} of {left} unlabelled replies ({strategy}, diversity {diversity}) into {output}. "
+        f"Label them with: stance annotate {dump} --queue {output} --annotator NAME -o labels.jsonl",
+        err=True,
+    )

@@ -113,3 +113,187 @@ class Errors:
     E031 = (
         "Row {number} of '{path}' has no {field!r} field. Available fields: {available}."
     )
+    # --- annotate and suggest (E060-E079) -------------------------------------------
+    E060 = (
+        "--labels needs at least two non-empty labels separated by commas; got {labels}. "
+        "Example: --labels supportive,critical,off-topic."
+    )
+    E061 = (
+        "--labels lists {duplicated} more than once. Give each label once."
+    )
+    E062 = (
+        "Cannot give each of the {n} labels its own key (letters of the label, then digits "
+        "1-9, never u/k/q). Use fewer labels."
+    )
+    E063 = (
+        "'{path}': records {numbers} have no {field!r} id while others do. Give every record "
+        "an id, or choose another field with --id-field."
+    )
+    E064 = (
+        "'{path}': the {field!r} ids repeat: {repeated}. Each item needs a unique id so its "
+        "labels can be matched; choose another field with --id-field or de-duplicate the file."
+    )
+    E065 = (
+        "Queue '{path}' names {n} items that are not in the dump: {ids}. Make the queue from "
+        "the same dump (`stance suggest DUMP ...`) and use the same --id-field."
+    )
+    E066 = (
+        "Labels file '{path}' line {number}: {reason}. It should hold only lines written by "
+        "`stance annotate`; move the file aside or fix that line."
+    )
+    E067 = (
+        "Nothing to suggest from '{path}': {reason}."
+    )
+    E068 = (
+        "Unknown strategy {strategy!r}. Use one of: {valid}."
+    )
+    E069 = (
+        "--diversity must be between 0 (uncertainty only) and 1 (diversity only); got {value}."
+    )
+    E070 = (
+        "The model's labels {model_labels} do not match --labels {labels}; "
+        "suggestions would score labels you will not give. Pass --labels {joined}."
+    )
+    # --- batch labelling: read, label, write, summarize (E040-E059) -------------------
+    E040 = (
+        "Unknown input format {format!r}. Use one of: {formats} (or omit --format to detect it "
+        "from the content)."
+    )
+    E041 = (
+        "Writing Parquet needs pyarrow, which is not installed. Install it with "
+        "`pip install 'stance[parquet]'`, or write JSONL or CSV instead (--to jsonl)."
+    )
+    E042 = (
+        "Unknown output format {format!r}. Use jsonl, csv, tsv or parquet (--to), or give the "
+        "output one of the extensions .jsonl, .csv, .tsv, .parquet."
+    )
+    E043 = (
+        "An interrupted run left its progress for '{output}' in '{progress}'. Pass --resume to "
+        "continue it, or --force to start again from the beginning."
+    )
+    E044 = (
+        "Cannot resume '{output}': {reason}. Resume with the same input and options as the "
+        "interrupted run, or pass --force (without --resume) to start again."
+    )
+    E045 = (
+        "--min-confidence must be between 0 and 1; got {value}. For example --min-confidence 0.6 "
+        "marks rows whose top probability is below 60% as 'uncertain'."
+    )
+    E046 = (
+        "--jobs must be a positive number of processes or -1 for all cores; got {value}."
+    )
+    E047 = (
+        "The errors file '{path}' is the input or the output. Choose another path with --errors."
+    )
+    E048 = (
+        "The output '{path}' is the input file. Write the labelled rows to a new file."
+    )
+    E049 = (
+        "Stopped at the first bad record (--strict): {unit} {number}: {reason}. Its raw input "
+        "is in '{errors}'. Fix it, or run without --strict to label the rest and list every "
+        "bad record there."
+    )
+    E050 = (
+        "'{path}' has no {field!r} field in any row, so there is nothing to count. Fields in "
+        "the first row: {available}. Label the file with `stance label` first, or pass --field."
+    )
+    E051 = (
+        "Plotting needs matplotlib, which is not installed. Install it with "
+        "`pip install matplotlib`."
+    )
+    E052 = (
+        "Unknown time bucket {bucket!r} in --by {by!r}. Use FIELD:year, FIELD:month, FIELD:day "
+        "or FIELD:hour, for example --by created_at:day."
+    )
+    # --- agreement (E300-E329); E320+ are reasons a coefficient is undefined (None) ----
+    E300 = (
+        "Annotation {index} is {kind}. Each annotation must be an (item, annotator, label) "
+        "tuple or a mapping with 'item', 'annotator' and 'label' keys."
+    )
+    E301 = (
+        "Annotation {index} has no {key!r}. Available keys: {available}. Each annotation needs "
+        "an 'item', an 'annotator' and a 'label' (a missing label, None or '', counts as no rating)."
+    )
+    E302 = (
+        "There are no ratings to compare: {reason}. Give (item, annotator, label) annotations; "
+        "a label of None, NaN or '' counts as no rating."
+    )
+    E303 = (
+        "Labels {found} are not among the allowed labels ({allowed}); items with them: {items}. "
+        "Fix those labels, or add them to `labels` (--labels on the command line)."
+    )
+    E304 = (
+        "Item {item!r} has conflicting labels from annotator {annotator!r}: {labels} "
+        "(annotations {rows}). An annotator may label an item once; reconcile the duplicates."
+    )
+    E305 = (
+        "`labels` must list each label once and not be empty; got {labels!r}."
+    )
+    E306 = (
+        "No annotator {name!r} in this report. Annotators: {available}."
+    )
+    E307 = (
+        "The annotations frame has no column {column!r}. Columns: {available}. Rename the "
+        "columns to 'item', 'annotator' and 'label'."
+    )
+    E308 = (
+        "n_boot must be 0 (no confidence intervals) or at least 2; got {n_boot}."
+    )
+    E309 = (
+        "`{name}` must be a 2-D table of non-negative whole-number counts{shape}; {reason}."
+    )
+    E310 = (
+        "'{path}' line {number}: annotator {annotator!r} labels item {item!r} {label!r}, but "
+        "'{first_path}' line {first_number} has {first_label!r} for the same pair. An annotator "
+        "may label an item once; reconcile the two lines."
+    )
+    E311 = (
+        "'{path}' line {number}: label {label!r} (item {item!r}) is not one of --labels "
+        "({allowed}). Fix the label, or add it to --labels."
+    )
+    E312 = (
+        "Give at least one annotation file: `stance agree ANNOTATIONS.csv` (long format with "
+        "{fields} columns) or `stance agree a.jsonl b.jsonl --on ID` (one file per annotator)."
+    )
+    E313 = (
+        "With --on the file name (without extension) names the annotator, but '{first}' and "
+        "'{second}' both give {name!r}. Rename one of the files."
+    )
+    E314 = (
+        "Item {item!r} has no text in field {field!r}, so the model cannot label it. Add the "
+        "text, or name its field with --text-field."
+    )
+    E315 = (
+        "The model predicts {label!r}, which is not in --labels ({allowed}). The model's "
+        "labels are {model_labels}; add them to --labels or use a model trained on your labels."
+    )
+    E316 = (
+        "--labels must list labels separated by commas, for example "
+        "--labels supportive,critical,off-topic; got {value!r}."
+    )
+    E320 = (
+        "no item has two or more ratings, so no two ratings can be compared{detail}"
+    )
+    E321 = (
+        "every rating that can be paired has the same label ({label!r}): expected agreement is "
+        "total and the coefficient is 0/0"
+    )
+    E322 = (
+        "Cohen's kappa compares pairs of annotators, and there is only {n} annotator"
+    )
+    E323 = (
+        "no two annotators rated a common item, or every such pair gave a single label throughout"
+    )
+    E324 = (
+        "Gwet's AC1 needs at least two possible labels; there is only {n}"
+    )
+    E325 = (
+        "no confidence interval: n_boot=0"
+    )
+    E326 = (
+        "no confidence interval: the coefficient is undefined in {share:.0%} of the bootstrap "
+        "resamples (e.g. resamples where every rating has the same label)"
+    )
+    E327 = (
+        "label {label!r} was never given on an item with two or more ratings"
+    )
