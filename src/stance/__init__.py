@@ -26,6 +26,7 @@ from .errors import (  # noqa: E402
     ModelVersionError,
     StanceError,
 )
+from . import agreement  # noqa: E402
 from .evaluate import scores  # noqa: E402
 from .features import SpacyFeatures  # noqa: E402
 
@@ -42,6 +43,7 @@ __all__ = [
     "StanceError",
     "StanceModel",
     "__version__",
+    "agreement",
     "classify",
     "cross_validate",
     "explain",

@@ -297,3 +297,95 @@ class Errors:
     E327 = (
         "label {label!r} was never given on an item with two or more ratings"
     )
+    # --- agreement (E300-E329); E320+ are reasons a coefficient is undefined (None) ----
+    E300 = (
+        "Annotation {index} is {kind}. Each annotation must be an (item, annotator, label) "
+        "tuple or a mapping with 'item', 'annotator' and 'label' keys."
+    )
+    E301 = (
+        "Annotation {index} has no {key!r}. Available keys: {available}. Each annotation needs "
+        "an 'item', an 'annotator' and a 'label' (a missing label, None or '', counts as no rating)."
+    )
+    E302 = (
+        "There are no ratings to compare: {reason}. Give (item, annotator, label) annotations; "
+        "a label of None, NaN or '' counts as no rating."
+    )
+    E303 = (
+        "Labels {found} are not among the allowed labels ({allowed}); items with them: {items}. "
+        "Fix those labels, or add them to `labels` (--labels on the command line)."
+    )
+    E304 = (
+        "Item {item!r} has conflicting labels from annotator {annotator!r}: {labels} "
+        "(annotations {rows}). An annotator may label an item once; reconcile the duplicates."
+    )
+    E305 = (
+        "`labels` must list each label once and not be empty; got {labels!r}."
+    )
+    E306 = (
+        "No annotator {name!r} in this report. Annotators: {available}."
+    )
+    E307 = (
+        "The annotations frame has no column {column!r}. Columns: {available}. Rename the "
+        "columns to 'item', 'annotator' and 'label'."
+    )
+    E308 = (
+        "n_boot must be 0 (no confidence intervals) or at least 2; got {n_boot}."
+    )
+    E309 = (
+        "`{name}` must be a 2-D table of non-negative whole-number counts{shape}; {reason}."
+    )
+    E310 = (
+        "'{path}' line {number}: annotator {annotator!r} labels item {item!r} {label!r}, but "
+        "'{first_path}' line {first_number} has {first_label!r} for the same pair. An annotator "
+        "may label an item once; reconcile the two lines."
+    )
+    E311 = (
+        "'{path}' line {number}: label {label!r} (item {item!r}) is not one of --labels "
+        "({allowed}). Fix the label, or add it to --labels."
+    )
+    E312 = (
+        "Give at least one annotation file: `stance agree ANNOTATIONS.csv` (long format with "
+        "{fields} columns) or `stance agree a.jsonl b.jsonl --on ID` (one file per annotator)."
+    )
+    E313 = (
+        "With --on the file name (without extension) names the annotator, but '{first}' and "
+        "'{second}' both give {name!r}. Rename one of the files."
+    )
+    E314 = (
+        "Item {item!r} has no text in field {field!r}, so the model cannot label it. Add the "
+        "text, or name its field with --text-field."
+    )
+    E315 = (
+        "The model predicts {label!r}, which is not in --labels ({allowed}). The model's "
+        "labels are {model_labels}; add them to --labels or use a model trained on your labels."
+    )
+    E316 = (
+        "--labels must list labels separated by commas, for example "
+        "--labels supportive,critical,off-topic; got {value!r}."
+    )
+    E320 = (
+        "no item has two or more ratings, so no two ratings can be compared{detail}"
+    )
+    E321 = (
+        "every rating that can be paired has the same label ({label!r}): expected agreement is "
+        "total and the coefficient is 0/0"
+    )
+    E322 = (
+        "Cohen's kappa compares pairs of annotators, and there is only {n} annotator"
+    )
+    E323 = (
+        "no two annotators rated a common item, or every such pair gave a single label throughout"
+    )
+    E324 = (
+        "Gwet's AC1 needs at least two possible labels; there is only {n}"
+    )
+    E325 = (
+        "no confidence interval: n_boot=0"
+    )
+    E326 = (
+        "no confidence interval: the coefficient is undefined in {share:.0%} of the bootstrap "
+        "resamples (e.g. resamples where every rating has the same label)"
+    )
+    E327 = (
+        "label {label!r} was never given on an item with two or more ratings"
+    )
