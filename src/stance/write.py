@@ -1,4 +1,9 @@
-"""Write: labelled rows to JSONL or CSV, atomically (temporary file, then rename)."""
+"""Write: labelled rows to JSONL, CSV/TSV or Parquet, atomically (temporary file, then rename).
+
+Batch labelling streams its rows into a JSONL file first (which is what makes it
+resumable) and converts that file at the end with :func:`convert_jsonl`, in two streaming
+passes: one to learn the columns, one to write.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +24,26 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+OUTPUT_FORMATS = ("jsonl", "csv", "tsv", "parquet")
+
+
 def output_format(path: str | os.PathLike[str], to: str | None = None) -> str:
+    """The output format: ``to`` when given, else from the extension (JSONL by default)."""
     if to:
+        if to not in OUTPUT_FORMATS:
+            raise InputError(Errors.E042.format(format=to))
         return to
     suffix = Path(path).suffix.lower()
-    return {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet"}.get(suffix, "jsonl")
+    return {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}.get(suffix, "jsonl")
+
+
+def require_pyarrow() -> Any:
+    """``pyarrow.parquet``, or an error that says how to install it."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(Errors.E041) from None
+    return pq
 
 
 @contextmanager
@@ -77,3 +97,104 @@ def write_rows(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]], *, 
                 count += 1
         return count
     raise InputError(f"Unknown output format {fmt!r}. Use jsonl, csv or tsv (parquet needs `stance label`).")
+
+
+def _jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
+    with open(path, "rb") as handle:
+        for line in handle:
+            if line.strip():
+                yield orjson.loads(line)
+
+
+def _columns(path: Path) -> dict[str, set[type]]:
+    """Every column in first-seen order, with the types of its non-null values."""
+    columns: dict[str, set[type]] = {}
+    for row in _jsonl_rows(path):
+        for key, value in row.items():
+            kinds = columns.get(key)
+            if kinds is None:
+                kinds = columns[key] = set()
+            if value is not None:
+                kinds.add(type(value))
+    return columns
+
+
+def convert_jsonl(
+    source: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    fmt: str,
+    *,
+    force: bool = False,
+    labels: list[str] | None = None,
+    row_group_size: int = 50_000,
+) -> None:
+    """Convert a JSONL file of rows into CSV/TSV or Parquet at ``path``, atomically.
+
+    Memory holds one row group (Parquet) or one row (CSV), never the whole file. Nested
+    values become JSON text, except ``stance_proba``, which is a struct in Parquet.
+    """
+    source = Path(source)
+    columns = _columns(source)
+    if fmt in ("csv", "tsv"):
+        with atomic_output(path, force=force, mode="w") as handle:
+            writer = csv.writer(handle, delimiter="\t" if fmt == "tsv" else ",")
+            writer.writerow(list(columns))
+            for row in _jsonl_rows(source):
+                writer.writerow([_cell(row.get(c)) for c in columns])
+        return
+    if fmt != "parquet":
+        raise InputError(Errors.E042.format(format=fmt))
+    pq = require_pyarrow()
+    import pyarrow as pa
+
+    schema, encoders = _arrow_schema(pa, columns, labels)
+    with atomic_output(path, force=force) as handle:
+        writer = pq.ParquetWriter(handle, schema)
+        try:
+            batch: list[dict[str, Any]] = []
+            for row in _jsonl_rows(source):
+                batch.append(row)
+                if len(batch) >= row_group_size:
+                    writer.write_table(_arrow_table(pa, schema, encoders, batch), row_group_size=row_group_size)
+                    batch = []
+            if batch or not columns:
+                writer.write_table(_arrow_table(pa, schema, encoders, batch), row_group_size=row_group_size)
+        finally:
+            writer.close()
+
+
+def _arrow_schema(pa: Any, columns: dict[str, set[type]], labels: list[str] | None) -> tuple[Any, dict[str, Any]]:
+    fields, encoders = [], {}
+    for name, kinds in columns.items():
+        if name == "stance_proba" and labels and kinds <= {dict}:
+            kind = pa.struct([(label, pa.float64()) for label in labels])
+        elif kinds <= {str}:
+            kind = pa.string()
+        elif kinds <= {bool} and kinds:
+            kind = pa.bool_()
+        elif kinds <= {int} and kinds:
+            kind = pa.int64()
+        elif kinds <= {int, float} and kinds:
+            kind = pa.float64()
+        else:  # nested or mixed values: JSON text keeps them whole
+            kind = pa.string()
+            encoders[name] = _cell_or_none
+        fields.append(pa.field(name, kind))
+    return pa.schema(fields), encoders
+
+
+def _cell_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def _arrow_table(pa: Any, schema: Any, encoders: dict[str, Any], rows: list[dict[str, Any]]) -> Any:
+    arrays = []
+    for field in schema:
+        values = [row.get(field.name) for row in rows]
+        encode = encoders.get(field.name)
+        if encode is not None:
+            values = [encode(v) for v in values]
+        arrays.append(pa.array(values, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
