@@ -153,48 +153,52 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 
 
 @main.command()
-@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the labelled rows (.jsonl or .csv).")
+@click.argument("data", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the labelled rows (.jsonl, .csv, .tsv or .parquet).")
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
-@click.option("--text-field", default="text", show_default=True)
-@click.option("--context-field", default="context", show_default=True)
-@click.option("--target-field", default="target", show_default=True)
+@click.option("--format", "input_format", type=click.Choice(["jsonl", "json", "csv", "tsv", "text", "x-api", "x-archive", "mastodon", "bluesky"]), default=None, help="Input format (detected from the content by default).")
+@click.option("--to", "output_to", type=click.Choice(["jsonl", "csv", "tsv", "parquet"]), default=None, help="Output format (default: from the output's extension, else JSONL).")
+@click.option("--text-field", default=None, help="Field (or path such as record.text) with the reply text. [default: text, or the platform format's own field]")
+@click.option("--id-field", default=None, help="Field with each record's id, copied into error records.")
+@click.option("--context-field", default=None, help="Field with the post replied to. [default: context, or the parent post for platform formats]")
+@click.option("--target-field", default="target", show_default=True, help="Field with the stance target, if any.")
+@click.option("--min-confidence", type=float, default=None, metavar="P", help="Label rows whose top probability is below P 'uncertain' (the model's label goes to stance_top).")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Where to write rejected records. [default: <output name>.errors.jsonl beside the output]")
+@click.option("--strict", is_flag=True, help="Stop at the first bad record instead of listing it and going on.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run of the same command.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-def label(data: Path, output: Path, model_path: Path | None, text_field: str, context_field: str, target_field: str, force: bool) -> None:
-    """Label the rows of DATA and write them with `stance` and `stance_proba` added."""
-    from .classify import default_model, load_model
-    from .errors import Errors, InputError
-    from .read import BadRecord, get_field, read_records
-    from .write import write_rows
+@click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Worker processes; -1 uses every core. Output order is input order.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True, help="Records per model call and per checkpoint.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (unless records were rejected).")
+def label(
+    data: str, output: Path, model_path: Path | None, input_format: str | None, output_to: str | None,
+    text_field: str | None, id_field: str | None, context_field: str | None, target_field: str,
+    min_confidence: float | None, errors_path: Path | None, strict: bool, resume: bool, force: bool,
+    jobs: int, batch_size: int, quiet: bool,
+) -> None:
+    """Label every reply in DATA ('-' for stdin) and write them with `stance` and `stance_proba` added.
 
-    if output.exists() and not force:
-        raise InputError(Errors.E023.format(path=output))
-    model = load_model(model_path) if model_path else default_model()
-    rows, examples = [], []
-    for record in read_records(data):
-        if isinstance(record, BadRecord):
-            raise InputError(Errors.E021.format(path=data, number=record.number, reason=record.reason))
-        rows.append(record.fields)
-        examples.append({
-            "text": get_field(record.fields, text_field),
-            "context": get_field(record.fields, context_field),
-            "target": get_field(record.fields, target_field),
-        })
-    proba = model.predict_proba(examples)
-    labels = model.labels
-    counts: Counter[str] = Counter()
-    for row, p in zip(rows, proba):
-        row["stance"] = labels[int(p.argmax())]
-        row["stance_proba"] = {lab: round(float(v), 4) for lab, v in zip(labels, p)}
-        counts[row["stance"]] += 1
-    write_rows(output, rows, force=force)
-    click.echo(f"Labelled {len(rows)} rows into {output}:", err=True)
-    for lab in labels:
-        share = counts[lab] / len(rows) if rows else 0.0
-        click.echo(f"  {lab:<12} {counts[lab]:>6}  {share:6.1%}", err=True)
+    DATA may be JSONL, a JSON array, CSV/TSV, plain text (one reply per line), X API v2
+    pages, an X archive tweets.js, Mastodon statuses or Bluesky posts; the format is
+    detected from the content. Bad records never stop the run: each goes to the errors
+    file with its number and reason, and the exit status is 3. Exit status 2 means bad
+    arguments or an unusable model. An interrupted run continues with --resume.
+    """
+    from .batch import label_file
 
-
-# --- the labelling loop: annotate and suggest (issue 5) ------------------------------
+    try:
+        summary = label_file(
+            data, output, model=model_path, format=input_format, to=output_to, text_field=text_field,
+            id_field=id_field, context_field=context_field, target_field=target_field or None,
+            min_confidence=min_confidence, errors=errors_path, strict=strict, force=force, resume=resume,
+            jobs=jobs, chunk_size=batch_size, progress=not quiet and sys.stderr.isatty(),
+        )
+    except KeyboardInterrupt:
+        click.echo(f"\nInterrupted. Run the same command with --resume to continue where it stopped ({output}).", err=True)
+        sys.exit(130)
+    if not quiet or summary.exit_code:
+        click.echo(summary.describe(), err=True)
+    sys.exit(summary.exit_code)
 
 
 @main.command()
@@ -299,3 +303,24 @@ def suggest(
         f"Label them with: stance annotate {dump} --queue {output} --annotator NAME -o labels.jsonl",
         err=True,
     )
+
+
+@main.command()
+@click.argument("labelled", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", default=None, metavar="FIELD[:day]", help="Also count per value of FIELD (e.g. author.id); FIELD:day, :month, :year or :hour groups dates.")
+@click.option("--field", default="stance", show_default=True, help="Field with the label.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Save a bar chart (PNG, SVG or PDF) here.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("--force", is_flag=True, help="Overwrite an existing plot file.")
+def summarize(labelled: Path, by: str | None, field: str, plot: Path | None, as_json: bool, force: bool) -> None:
+    """Count the labels in LABELLED (output of `stance label`): shares with 95% Wilson CIs."""
+    from .errors import Errors, InputError
+    from .summarize import format_summary, plot_summary, summarize as summarize_file
+
+    if plot is not None and plot.exists() and not force:
+        raise InputError(Errors.E023.format(path=plot))
+    result = summarize_file(labelled, by=by, field=field)
+    click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() if as_json else format_summary(result))
+    if plot is not None:
+        plot_summary(result, plot)
+        click.echo(f"Saved the chart to {plot}.", err=True)
