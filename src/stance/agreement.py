@@ -583,8 +583,9 @@ def _some(values: Sequence[Any], limit: int = 10) -> str:
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
-def _columns(annotations: Any) -> tuple[list[Any], list[Any], list[Any], list[int]]:
-    """item, annotator and label columns, plus each rating's position in the input."""
+def _columns(annotations: Any) -> tuple[list[Any], list[Any], list[Any], list[int], int]:
+    """item, annotator and label columns of the ratings (labelled annotations), each
+    rating's position in the input, and the number of annotations read."""
     if hasattr(annotations, "columns") and hasattr(annotations, "__getitem__") and not isinstance(annotations, Mapping):
         available = list(annotations.columns)
         columns = []
@@ -614,11 +615,12 @@ def _columns(annotations: Any) -> tuple[list[Any], list[Any], list[Any], list[in
             annotators.append(annotator)
             labels.append(label)
             positions.append(index)
+    n_read = len(labels)
     keep = [i for i, label in enumerate(labels) if not _is_missing(label)]
-    if len(keep) < len(labels):
+    if len(keep) < n_read:
         items, annotators, labels = [items[i] for i in keep], [annotators[i] for i in keep], [labels[i] for i in keep]
         positions = [positions[i] for i in keep]
-    return items, annotators, labels, positions
+    return items, annotators, labels, positions, n_read
 
 
 def _encode(values: list[Any], what: str) -> tuple[np.ndarray, list[Any]]:
@@ -880,9 +882,9 @@ def compare(
     True
     """
     _check_n_boot(n_boot)
-    item_values, annotator_values, label_values, positions = _columns(annotations)
+    item_values, annotator_values, label_values, positions, n_read = _columns(annotations)
     if not label_values:
-        raise InputError(Errors.E302.format(reason="every annotation is missing its label" if positions or item_values else "the input is empty"))
+        raise InputError(Errors.E302.format(reason="every annotation is missing its label" if n_read else "the input is empty"))
     item_codes, items = _encode(item_values, "item")
     annotator_codes, annotators = _encode(annotator_values, "annotator")
     label_codes, seen_labels = _encode(label_values, "label")
