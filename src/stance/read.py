@@ -32,8 +32,8 @@ seekable file that keeps only the texts of posts that some record replies to.
 
 from __future__ import annotations
 
-import codecs
 import csv
+import html
 import os
 import re
 import sys
@@ -499,11 +499,16 @@ class _Item:
     where: str = "text"
 
 
+def _unescape(text: Any) -> Any:
+    # X escapes &, < and > in tweet text as HTML entities, in the API and the archive alike.
+    return html.unescape(text) if isinstance(text, str) and "&" in text else text
+
+
 def _tweet_text(tweet: dict[str, Any]) -> Any:
     note = tweet.get("note_tweet")
     if isinstance(note, dict) and isinstance(note.get("text"), str):
-        return note["text"]
-    return tweet.get("text")
+        return _unescape(note["text"])
+    return _unescape(tweet.get("text"))
 
 
 def _tweet_parent(tweet: dict[str, Any]) -> str | None:
@@ -545,7 +550,7 @@ def _x_archive_item(entry: dict[str, Any]) -> _Item:
         return _Item(entry, None, None, None, "tweet.full_text")
     return _Item(
         entry,
-        tweet.get("full_text", tweet.get("text")),
+        _unescape(tweet.get("full_text", tweet.get("text"))),
         _str_or_none(tweet.get("id_str", tweet.get("id"))),
         _str_or_none(tweet.get("in_reply_to_status_id_str", tweet.get("in_reply_to_status_id"))),
         prefix + "full_text",

@@ -1,0 +1,227 @@
+"""Readers: every format from realistic fixtures, detection, and bad records kept per record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stance.errors import InputError
+from stance.read import (
+    MAX_RECORD,
+    BadRecord,
+    ByteSource,
+    Record,
+    _BytesHandle,
+    _json_items,
+    detect_format,
+    get_field,
+    html_to_text,
+    open_records,
+    read_records,
+    read_rows,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "formats"
+
+
+def records(name: str, **kwargs) -> list[Record | BadRecord]:
+    return list(read_records(FIXTURES / name, **kwargs))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("replies.jsonl", "jsonl"),
+        ("nested.jsonl", "jsonl"),
+        ("replies.json", "json"),
+        ("replies.csv", "csv"),
+        ("replies.tsv", "tsv"),
+        ("replies.txt", "text"),
+        ("x_api_pages.json", "x-api"),
+        ("tweets.js", "x-archive"),
+        ("mastodon_statuses.json", "mastodon"),
+        ("bluesky_feed.json", "bluesky"),
+        ("bluesky_records.jsonl", "bluesky"),
+    ],
+)
+def test_format_is_detected_from_content(name, expected, tmp_path):
+    assert detect_format(FIXTURES / name) == expected
+    if expected not in ("csv", "tsv", "text"):  # JSON formats need no extension at all
+        copy = tmp_path / "export.dat"
+        copy.write_bytes((FIXTURES / name).read_bytes())
+        assert detect_format(copy) == expected
+
+
+def test_generic_formats_keep_every_field():
+    jsonl = records("replies.jsonl")
+    assert [r.fields["id"] for r in jsonl] == ["r1", "r2", "r3"]
+    assert [r.number for r in jsonl] == [1, 2, 4]  # line numbers; the blank line is not a record
+    array = records("replies.json")
+    assert [r.fields["id"] for r in array] == [1, 2, 3] and array[1].fields["text"].endswith("{really}")
+    csv_rows = records("replies.csv")
+    assert csv_rows[1].fields["text"] == 'This is wrong and naive, and "bold" claims\nspan two lines'
+    assert [r.number for r in csv_rows] == [2, 3, 5]
+    assert [r.fields["author"] for r in records("replies.tsv")] == ["ana", "ben"]
+    assert [r.fields["text"] for r in records("replies.txt")] == [
+        "I agree, great essay and thank you", "This is wrong and naive", "What time is the game tonight?"
+    ]
+
+
+def test_nested_field_paths():
+    rows = records("nested.jsonl")
+    assert get_field(rows[0].fields, "record.text") == "Yes, exactly right. Love this framing"
+    assert get_field(rows[0].fields, "record.parent.text") == "Essay on transit"
+    assert get_field(rows[2].fields, "record.text") is None
+    assert get_field({"a.b": 1, "a": {"b": 2}}, "a.b") == 1  # a literal dotted key wins
+
+
+def test_x_api_pages_note_tweets_and_parents_from_includes():
+    rows = records("x_api_pages.json")
+    assert len(rows) == 4  # two pages, two tweets each
+    assert rows[0].context.startswith("New essay: why our city")  # parent from includes.tweets
+    assert rows[1].text_field == "note_tweet.text" and rows[1].text.endswith("I disagree with the conclusion.")
+    assert rows[2].context == rows[0].text  # parent is a tweet of the earlier page
+    assert rows[3].text is None  # a withheld tweet without text: the batch makes it an error
+    assert rows[0].fields["public_metrics"]["like_count"] == 3  # every field kept
+
+
+def test_x_archive_tweets_js():
+    rows = records("tweets.js")
+    assert [r.text_field for r in rows] == ["tweet.full_text"] * 3
+    assert rows[1].text == "@somecritic Thanks, well said & exactly right. I agree completely."  # entities decoded
+    assert rows[1].context.startswith("Long thread on why remote work")
+    assert rows[0].fields["tweet"]["favorite_count"] == "12"
+
+
+def test_mastodon_html_becomes_text_and_parent_found_later_in_file():
+    rows = records("mastodon_statuses.json")
+    first = rows[0].text
+    assert first.startswith("@essayist I disagree — the study you cite doesn't support this.")
+    assert "https://journal.example/articles/2024/transit-costs\nIt says the opposite." in first
+    assert "<" not in first and "&" not in first
+    assert rows[1].text == "Great essay, thank you! Brilliant & thoughtful #transit"
+    # the parent comes after its replies (API order is newest first) and is still found
+    assert rows[0].context == rows[1].context == rows[2].text
+    assert rows[3].text == 42  # not a string: the batch rejects it
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>one</p><p>two</p>", "one\n\ntwo"),
+        ("a<br>b<br/>c", "a\nb\nc"),
+        ("&lt;tag&gt; &amp; &#x1F600; &quot;q&quot;", '<tag> & 😀 "q"'),
+        ('<p><a href="https://t.example/x" class="mention">@<span>bob</span></a> hi</p>', "@bob hi"),
+        ("<p>unclosed <b>bold", "unclosed bold"),
+        ("", ""),
+    ],
+)
+def test_html_to_text(html, text):
+    assert html_to_text(html) == text
+
+
+def test_bluesky_feed_views_and_records():
+    feed = records("bluesky_feed.json")
+    assert [r.text_field for r in feed] == ["post.record.text"] * 3
+    assert feed[0].context.startswith("Essay: four-day work weeks")  # from the FeedViewPost's reply view
+    assert feed[1].context == feed[0].text  # parent uri is another post of the file
+    listed = records("bluesky_records.jsonl")
+    assert listed[1].text_field == "value.text" and listed[1].context == listed[0].text
+    assert isinstance(listed[2], BadRecord) and "not valid JSON" in listed[2].reason
+
+
+def test_format_can_be_forced():
+    rows = records("replies.txt", format="text")
+    assert len(rows) == 3
+    as_jsonl = records("replies.txt", format="jsonl")
+    assert all(isinstance(r, BadRecord) for r in as_jsonl)
+    with pytest.raises(InputError, match="Unknown input format 'xml'"):
+        records("replies.txt", format="xml")
+
+
+def test_bad_lines_are_reported_per_record(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(
+        b'{"text": "ok"}\n'
+        b"{not json\n"
+        b'{"text": "\xff\xfe"}\n'
+        b'{"text": "a\x00b"}\n'
+        b"[1, 2]\n"
+        + b'{"text": "' + b"x" * (MAX_RECORD + 10) + b'"}\n'
+        + b'{"text": "last"}'  # no final newline
+    )
+    rows = records_of(path)
+    kinds = [(r.number, type(r).__name__) for r in rows]
+    assert kinds == [(1, "Record"), (2, "BadRecord"), (3, "BadRecord"), (4, "BadRecord"), (5, "BadRecord"), (6, "BadRecord"), (7, "Record")]
+    reasons = [r.reason for r in rows if isinstance(r, BadRecord)]
+    assert "not valid JSON" in reasons[0]
+    assert "UTF-8" in reasons[1]
+    assert "NUL byte" in reasons[2]
+    assert "list, not an object" in reasons[3]
+    assert "longer than 1 MB" in reasons[4] and len(rows[5].raw) <= 1024
+
+
+def records_of(path: Path) -> list[Record | BadRecord]:
+    return list(read_records(path))
+
+
+def test_bad_csv_rows_do_not_stop_the_file(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(b"id,text\n1,fine\n2,\xff bad\n3,a\x00b\n4,too,many\n5,also fine\n")
+    rows = records_of(path)
+    assert [type(r).__name__ for r in rows] == ["Record", "BadRecord", "BadRecord", "BadRecord", "Record"]
+    assert rows[-1].fields == {"id": "5", "text": "also fine"}
+
+
+def test_json_array_is_split_incrementally(tmp_path):
+    items = [{"text": f"reply {i} with [brackets] and {{braces}} and \"quotes\\\" ]"} for i in range(3000)]
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(items, indent=1), encoding="utf-8")
+    rows = records_of(path)
+    assert [r.fields for r in rows] == items
+    ends = [r.end for r in rows]
+    assert ends == sorted(ends) and ends[-1] == path.stat().st_size  # offsets grow with the stream
+
+
+def test_malformed_array_elements_are_isolated(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('[{"text": "a"}, {"text": oops}, 7, {"text": "b"}, {"text": "cut', encoding="utf-8")
+    rows = records_of(path)
+    assert [type(r).__name__ for r in rows] == ["Record", "BadRecord", "BadRecord", "Record", "BadRecord"]
+    assert "truncated" in rows[-1].reason
+
+
+@given(st.lists(st.one_of(st.text(), st.integers(), st.dictionaries(st.text(max_size=5), st.text(max_size=20), max_size=3)), max_size=20),
+       st.integers(min_value=1, max_value=64))
+def test_splitter_matches_json_for_any_array(values, chunk):
+    data = json.dumps(values, ensure_ascii=False).encode()
+
+    class Chunked(_BytesHandle):
+        def read(self, n: int = -1) -> bytes:
+            return super().read(min(n, chunk))
+
+    items = list(_json_items(ByteSource(Chunked(data), "x"), elements=True, limit=1 << 20))
+    assert [json.loads(raw) for raw, _, problem in items if problem is None] == values
+
+
+def test_stdin_is_read_as_a_stream(monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"text": "from stdin"}\n{"text": "two"}\n')))
+    fmt, source, rows = open_records("-")
+    assert fmt == "jsonl" and [r.fields["text"] for r in rows] == ["from stdin", "two"]
+    assert source.size is None
+
+
+def test_read_rows_still_fails_fast_for_training(tmp_path):
+    path = tmp_path / "train.jsonl"
+    path.write_text('{"text": "a", "label": "x"}\n{oops\n', encoding="utf-8")
+    with pytest.raises(InputError, match="line 2"):
+        read_rows(path)
+    with pytest.raises(InputError, match="no such file"):
+        read_rows(tmp_path / "missing.jsonl")
