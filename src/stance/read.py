@@ -779,17 +779,18 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
         if not isinstance(path, ByteSource):
             source.close()
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    suffix = Path(source.name).suffix.lower()
     if text.startswith(b"window.YTD."):
         return "x-archive"
-    if text.startswith((b"[", b"{")):
-        first = _first_value(text)
+    lines_of_json = suffix in (".jsonl", ".ndjson") or _one_value_per_line(text)
+    if text.startswith((b"[", b"{")) or lines_of_json:
+        first = _first_value(text) if not lines_of_json else _first_line_value(text)
         kind = _classify_post(first)
         if kind:
             return kind
-        if text.startswith(b"["):
-            return "json"
-        return "jsonl"
-    suffix = Path(source.name).suffix.lower()
+        if lines_of_json or text.startswith(b"{"):
+            return "jsonl"
+        return "json"
     if suffix in (".csv", ".tsv"):
         return suffix[1:]
     if suffix == ".txt":
@@ -800,6 +801,26 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
     if b"," in first_line and re.fullmatch(rb'[\w" .\-]+(,[\w" .\-]+)+\r?', first_line):
         return "csv"
     return "text"
+
+
+def _first_line_value(head: bytes) -> Any:
+    try:
+        return orjson.loads(head.split(b"\n", 1)[0])
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _one_value_per_line(head: bytes) -> bool:
+    """Whether the first two lines are each a whole JSON value (JSONL, even of arrays)."""
+    lines = [line for line in head.split(b"\n")[:3] if line.strip()]
+    if len(lines) < 2 or not lines[0].lstrip().startswith(b"["):
+        return False
+    try:
+        orjson.loads(lines[0])
+        orjson.loads(lines[1])
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def _first_value(head: bytes) -> Any:

@@ -1,0 +1,250 @@
+"""batch.label_file: nothing lost, order kept, resumable, every output format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stance.batch import UNCERTAIN, _Paths, label_file
+from stance.errors import InputError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "formats"
+TEXTS = ["I agree, great essay", "This is wrong and naive", "What time is the game?", "Love this 👀", "so true"]
+
+
+def jsonl(path: Path, rows: list) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("name", "labelled", "rejected"),
+    [
+        ("replies.jsonl", 3, 0),
+        ("replies.json", 3, 0),
+        ("replies.csv", 3, 0),
+        ("replies.tsv", 2, 0),
+        ("replies.txt", 3, 0),
+        ("x_api_pages.json", 3, 1),  # the withheld tweet has no text
+        ("tweets.js", 2, 1),  # full_text null
+        ("mastodon_statuses.json", 3, 1),  # content is a number
+        ("bluesky_feed.json", 2, 1),  # an image post with empty text
+        ("bluesky_records.jsonl", 2, 1),  # a truncated line
+    ],
+)
+def test_every_format_labels_or_rejects_each_record(name, labelled, rejected, toy_model, tmp_path):
+    out = tmp_path / "out.jsonl"
+    summary = label_file(FIXTURES / name, out, model=toy_model)
+    assert (summary.labelled, summary.rejected, summary.read) == (labelled, rejected, labelled + rejected)
+    rows = read_jsonl(out)
+    assert len(rows) == labelled
+    for row in rows:
+        assert row["stance"] in toy_model.labels
+        assert set(row["stance_proba"]) == set(toy_model.labels)
+        assert abs(sum(row["stance_proba"].values()) - 1) < 1e-3
+    errors = tmp_path / "out.errors.jsonl"
+    if rejected:
+        records = read_jsonl(errors)
+        assert len(records) == rejected
+        assert all({"raw", "reason"} <= set(r) and ("line" in r or "record" in r) for r in records)
+    else:
+        assert not errors.exists() and summary.errors is None
+    assert summary.exit_code == (3 if rejected else 0)
+
+
+def test_input_fields_are_kept_and_nested_text_paths_work(toy_model, tmp_path):
+    out = tmp_path / "out.jsonl"
+    summary = label_file(FIXTURES / "nested.jsonl", out, model=toy_model, text_field="record.text",
+                         context_field="record.parent.text", id_field="meta.id")
+    rows = read_jsonl(out)
+    assert [r["meta"]["id"] for r in rows] == ["n1", "n2"]
+    assert rows[0]["record"]["parent"] == {"text": "Essay on transit"}
+    (error,) = read_jsonl(tmp_path / "out.errors.jsonl")
+    assert error["line"] == 3 and error["id"] == "n3" and "record.text" in error["reason"]
+    assert summary.rejected == 1
+
+
+def test_platform_text_field_can_be_overridden(toy_model, tmp_path):
+    out = tmp_path / "out.jsonl"
+    label_file(FIXTURES / "mastodon_statuses.json", out, model=toy_model, text_field="account.username")
+    assert len(read_jsonl(out)) == 4  # every status has a username
+
+
+def test_missing_and_non_string_text_are_errors_not_empty_rows(toy_model, tmp_path):
+    data = jsonl(tmp_path / "in.jsonl", [{"text": "fine"}, {"body": "x"}, {"text": None}, {"text": 3}, {"text": ["a"]}, {"text": "  "}, {"text": "nul\u0000"}])
+    out = tmp_path / "out.jsonl"
+    summary = label_file(data, out, model=toy_model)
+    assert summary.labelled == 1 and summary.rejected == 6
+    reasons = [e["reason"] for e in read_jsonl(tmp_path / "out.errors.jsonl")]
+    assert "no text field 'text' (fields: body)" in reasons[0]
+    assert "null" in reasons[1] and "int" in reasons[2] and "list" in reasons[3]
+    assert "empty" in reasons[4] and "NUL" in reasons[5]
+
+
+def test_raw_input_in_error_records_is_truncated_to_1kb(toy_model, tmp_path):
+    data = tmp_path / "in.jsonl"
+    data.write_text('{"text": "ok"}\n{"broken": "' + "y" * 5000 + "\n", encoding="utf-8")
+    label_file(data, tmp_path / "out.jsonl", model=toy_model)
+    (error,) = read_jsonl(tmp_path / "out.errors.jsonl")
+    assert error["line"] == 2 and len(error["raw"].encode()) <= 1024
+
+
+def test_min_confidence_marks_uncertain_and_keeps_top(toy_model, tmp_path):
+    data = jsonl(tmp_path / "in.jsonl", [{"text": t} for t in TEXTS])
+    out = tmp_path / "out.jsonl"
+    summary = label_file(data, out, model=toy_model, min_confidence=0.99)
+    rows = read_jsonl(out)
+    assert all(r["stance"] == UNCERTAIN for r in rows)
+    assert all(r["stance_top"] == max(r["stance_proba"], key=r["stance_proba"].get) for r in rows)
+    assert summary.counts == {UNCERTAIN: len(TEXTS)}
+    with pytest.raises(InputError, match="between 0 and 1"):
+        label_file(data, tmp_path / "o2.jsonl", model=toy_model, min_confidence=1.5)
+
+
+def test_parallel_output_order_equals_input_order(toy_model, tmp_path):
+    rows = [{"n": i, "text": f"{TEXTS[i % len(TEXTS)]} number {i}"} for i in range(900)]
+    rows[100] = {"n": 100, "text": 5}
+    data = jsonl(tmp_path / "in.jsonl", rows)
+    serial, parallel = tmp_path / "serial.jsonl", tmp_path / "parallel.jsonl"
+    label_file(data, serial, model=toy_model, chunk_size=64)
+    summary = label_file(data, parallel, model=toy_model, chunk_size=64, jobs=2)
+    assert summary.labelled == 899 and summary.rejected == 1
+    assert [r["n"] for r in read_jsonl(parallel)] == [i for i in range(900) if i != 100]
+    assert parallel.read_bytes() == serial.read_bytes()  # same rows, same probabilities
+
+
+def test_refuses_to_overwrite_without_force(toy_model, tmp_path):
+    data = jsonl(tmp_path / "in.jsonl", [{"text": "a"}])
+    out = tmp_path / "out.jsonl"
+    out.write_text("precious\n")
+    with pytest.raises(InputError, match="already exists. Pass --force"):
+        label_file(data, out, model=toy_model)
+    assert out.read_text() == "precious\n"
+    label_file(data, out, model=toy_model, force=True)
+    assert read_jsonl(out)[0]["text"] == "a"
+    with pytest.raises(InputError, match="is the input file"):
+        label_file(data, data, model=toy_model, force=True)
+
+
+def test_csv_tsv_and_parquet_outputs(toy_model, tmp_path):
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    data = jsonl(tmp_path / "in.jsonl", [{"id": 1, "text": "a", "extra": {"k": [1]}}, {"id": 2, "text": "b", "late": True}])
+    label_file(data, tmp_path / "out.csv", model=toy_model)
+    header, *lines = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
+    assert header == "id,text,extra,stance,stance_proba,late" and len(lines) == 2
+    label_file(data, tmp_path / "out.txt", model=toy_model, to="tsv")
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8").startswith("id\ttext\textra\tstance")
+    label_file(data, tmp_path / "out.parquet", model=toy_model, chunk_size=1)
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.num_rows == 2 and table.column("id").to_pylist() == [1, 2]
+    assert table.column("extra").to_pylist() == ['{"k":[1]}', None]
+    assert set(table.column("stance_proba").to_pylist()[0]) == set(toy_model.labels)
+
+
+def test_strict_stops_at_first_bad_record_and_writes_no_output(toy_model, tmp_path):
+    data = jsonl(tmp_path / "in.jsonl", [{"text": "a"}, {"nope": 1}, {"text": "b"}])
+    out = tmp_path / "out.jsonl"
+    summary = label_file(data, out, model=toy_model, strict=True)
+    assert summary.exit_code == 3 and "line 2" in summary.stopped
+    assert not out.exists() and (tmp_path / "out.errors.jsonl").exists()
+    assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+def test_resume_after_a_crash_between_checkpoints(toy_model, tmp_path, monkeypatch):
+    """An exception part-way leaves a checkpoint; resume gives the same bytes as one clean run."""
+    rows = [{"n": i, "text": TEXTS[i % len(TEXTS)]} if i % 7 else {"n": i} for i in range(500)]
+    data = jsonl(tmp_path / "in.jsonl", rows)
+    clean = tmp_path / "clean.jsonl"
+    label_file(data, clean, model=toy_model, chunk_size=50)
+
+    import stance.batch as batch
+
+    real = batch._label_chunk
+    calls = {"n": 0}
+
+    def crash_on_fifth(items, spec, model=None):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real(items, spec, model)
+
+    out = tmp_path / "out.jsonl"
+    monkeypatch.setattr(batch, "_label_chunk", crash_on_fifth)
+    with pytest.raises(KeyboardInterrupt):
+        label_file(data, out, model=toy_model, chunk_size=50)
+    monkeypatch.setattr(batch, "_label_chunk", real)
+    paths = _Paths.beside(out, None)
+    assert not out.exists() and paths.progress.exists()
+    # a kill -9 can land after rows were written but before the checkpoint: simulate it
+    with open(paths.partial, "ab") as handle:
+        handle.write(b'{"half": "a row past the checkpoint"')
+    with pytest.raises(InputError, match="Pass --resume"):
+        label_file(data, out, model=toy_model, chunk_size=50)
+    summary = label_file(data, out, model=toy_model, chunk_size=50, resume=True)
+    assert summary.resumed_at == 200 and summary.read == 500
+    assert out.read_bytes() == clean.read_bytes()
+    assert (tmp_path / "out.errors.jsonl").read_bytes() == (tmp_path / "clean.errors.jsonl").read_bytes()
+    assert not paths.progress.exists() and not paths.partial.exists()
+
+
+def test_resume_refuses_a_changed_input(toy_model, tmp_path, monkeypatch):
+    data = jsonl(tmp_path / "in.jsonl", [{"text": t} for t in TEXTS * 20])
+    import stance.batch as batch
+
+    real = batch._label_chunk
+    calls = {"n": 0}
+
+    def crash(items, spec, model=None):
+        calls["n"] += 1
+        if calls["n"] == 2:  # after one checkpoint
+            raise KeyboardInterrupt
+        return real(items, spec, model)
+
+    monkeypatch.setattr(batch, "_label_chunk", crash)
+    with pytest.raises(KeyboardInterrupt):
+        label_file(data, tmp_path / "out.jsonl", model=toy_model, chunk_size=10)
+    monkeypatch.setattr(batch, "_label_chunk", real)
+    jsonl(data, [{"text": "different"}])
+    with pytest.raises(InputError, match="Cannot resume.*changed"):
+        label_file(data, tmp_path / "out.jsonl", model=toy_model, resume=True)
+    summary = label_file(data, tmp_path / "out.jsonl", model=toy_model, force=True)
+    assert summary.read == 1
+
+
+GOOD = st.sampled_from(TEXTS).map(lambda t: json.dumps({"text": t}).encode())
+BAD = st.one_of(
+    st.just(b"{not json"),
+    st.just(b'{"text": 1}'),
+    st.just(b'{"other": "x"}'),
+    st.just(b"[1, 2]"),
+    st.just(b'{"text": "\xff\xfe"}'),
+    st.just(b'{"text": "a\x00"}'),
+    st.just(b'"just a string"'),
+    st.binary(max_size=30).filter(lambda b: b"\n" not in b and b"\r" not in b and b.strip()),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(lines=st.lists(st.one_of(GOOD, BAD), min_size=1, max_size=40), chunk=st.integers(1, 16))
+def test_every_record_is_one_row_or_one_error(lines, chunk, toy_model, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("prop")
+    data = tmp / "in.jsonl"
+    data.write_bytes(b"\n".join(lines) + b"\n")
+    out = tmp / "out.jsonl"
+    summary = label_file(data, out, model=toy_model, chunk_size=chunk)
+    rows = read_jsonl(out)
+    errors_path = tmp / "out.errors.jsonl"
+    errors = read_jsonl(errors_path) if errors_path.exists() else []
+    assert len(lines) == len(rows) + len(errors) == summary.read
+    assert summary.labelled == len(rows) and summary.rejected == len(errors)
+    assert sorted([e["line"] for e in errors] + [i + 1 for i, line in enumerate(lines) if line in {json.dumps({"text": t}).encode() for t in TEXTS}]) == list(range(1, len(lines) + 1))
