@@ -38,7 +38,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.strings import hash_string
 
 from .errors import Errors, InputError
-from .nlp import BLANK, has_syntax, make_nlp
+from .nlp import BLANK, CUES, NEGATED, has_syntax, make_nlp
 
 
 @dataclass(frozen=True)
@@ -265,8 +265,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         """Featurize ``X`` into a ``(n_samples, n_features)`` CSR matrix."""
         check_is_fitted(self, "segment_vocabulary_")
         examples = to_examples(X)
-        rows = self._keys_per_example(examples)
-        return self._to_matrix(rows)
+        return self._to_matrix(self._keys_per_example(examples), len(examples))
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
@@ -292,7 +291,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
     # The fast path works per distinct token (memoized) and per batch (numpy); the named
     # path below derives the same keys with readable names, for explanations and tests.
     def _reset_caches(self) -> None:
-        self._word_cache: dict[int, tuple[np.ndarray, np.uint64, int, bool, frozenset[str]]] = {}
+        self._word_cache: dict[int, tuple[np.ndarray, np.uint64, int, bool, frozenset[str], int, int]] = {}
         self._context_cache: dict[str, frozenset[int]] = {}
         self._mark_cache: dict[str, np.uint64] = {}
         self._target_words: dict[str, frozenset[str]] = {}
@@ -303,7 +302,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
             key = self._mark_cache[name] = _key(namespace, name)
         return key
 
-    def _word_info(self, orth: int, text: str) -> tuple[np.ndarray, np.uint64, int, bool, frozenset[str]]:
+    def _word_info(self, orth: int, text: str) -> tuple[np.ndarray, np.uint64, int, bool, frozenset[str], int, int]:
         """Keys of one distinct token, its negated-word key, content-word id, wordlike flag."""
         if len(self._word_cache) > 500_000:  # bound memory on endless streams
             self._word_cache.clear()
@@ -316,7 +315,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
             or _is_emoji(text)
         )
         words = frozenset([lower, *segment_hashtag(text, self.segment_vocabulary_)] if text.startswith("#") else [lower])
-        info = (keys, _key(NS_NEG, lower), content, wordlike, words)
+        info = (keys, _key(NS_NEG, lower), content, wordlike, words, hash_string(lower), len(keys))
         self._word_cache[orth] = info
         return info
 
@@ -370,15 +369,15 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
     def _doc_mark_names(
         self,
         doc,
-        infos: list[tuple[np.ndarray, np.uint64, int, bool, frozenset[str]]],
+        infos: list[tuple[np.ndarray, np.uint64, int, bool, frozenset[str], int, int]],
         context_words: frozenset[int] | None,
         target: str | None,
     ) -> tuple[list[str], set[int]]:
         """Document-level feature names, and the content words shared with the context."""
         names: list[str] = []
-        if self.cues and doc._.stance_cues:
-            negated = doc._.stance_negated
-            for category, start, _end in doc._.stance_cues:
+        if self.cues and doc.user_data.get(CUES):
+            negated = doc.user_data[NEGATED]
+            for category, start, _end in doc.user_data[CUES]:
                 names.append(f"[{'negated ' if negated[start] else ''}{category} cue]")
         if self.marks:
             n = len(doc)
@@ -427,87 +426,84 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
     def _target_salt(self, target: str | None) -> np.uint64:
         return _U64(0) if target is None else _U64(hash_string(target.lower())) ^ NS_TARGET
 
-    def _keys_per_example(self, examples: Examples) -> list[np.ndarray]:
-        """Feature keys of each example (with repeats: repeats count)."""
+    def _keys_per_example(self, examples: Examples) -> tuple[np.ndarray, np.ndarray]:
+        """Feature keys of a batch, flat, with the row each key belongs to (repeats count).
+
+        Per document this only gathers memoized arrays into Python lists; all numpy work
+        (n-grams, target conjunction) happens once per batch.
+        """
         contexts = self._context_words(examples.contexts) if self.context else [None] * len(examples)
-        conjoin = self.target_conjunction
         cache = self._word_cache
-        rows: list[np.ndarray] = []
-        lowers: list[np.ndarray] = []
+        negation = self.negation
+        parts: list[np.ndarray] = []
+        lengths: list[int] = []
+        lowers: list[int] = []
+        doc_lengths: list[int] = []
+        marks: list[np.uint64] = []
+        mark_key = self._mark_key
         for doc, context_words, target in zip(
             self.nlp_.pipe(examples.texts, batch_size=self.batch_size), contexts, examples.targets
         ):
-            ids = doc.to_array([ORTH, LOWER])
             strings = doc.vocab.strings
             infos = []
-            for orth in ids[:, 0].tolist():
+            for orth in doc.to_array(ORTH).tolist():
                 info = cache.get(orth)
                 infos.append(info if info is not None else self._word_info(orth, strings[orth]))
-            parts = [info[0] for info in infos]
-            if self.negation and any(doc._.stance_negated):
-                negated = [info[1] for info, neg in zip(infos, doc._.stance_negated) if neg]
-                parts.append(np.array(negated, dtype=_U64))
+            parts.extend([info[0] for info in infos])
+            lowers.extend([info[5] for info in infos])
+            size = sum([info[6] for info in infos])
+            doc_lengths.append(len(infos))
             names, shared = self._doc_mark_names(doc, infos, context_words, target)
-            if names:
-                parts.append(np.array([self._mark_key(name) for name in names], dtype=_U64))
+            marks.clear()
+            if negation:
+                negated = doc.user_data.get(NEGATED)
+                if negated and any(negated):
+                    marks.extend(info[1] for info, neg in zip(infos, negated) if neg)
+            marks.extend(mark_key(name) for name in names)
             if shared:
-                parts.append(_mix(np.fromiter(shared, dtype=_U64, count=len(shared)), NS_CTX))
+                marks.extend(_mix(np.fromiter(shared, dtype=_U64, count=len(shared)), NS_CTX))
             if self.syntax_:
-                parts.append(np.array([k for _, k in self._syntax_named_keys(doc)], dtype=_U64))
-            lower_ids = ids[:, 1].astype(_U64)
-            lowers.append(lower_ids)
-            keys = np.concatenate(parts) if parts else np.zeros(0, dtype=_U64)
-            if conjoin and target is not None:
-                keys = np.concatenate([keys, _mix(keys, self._target_salt(target))])
-            rows.append(keys)
-        self._add_ngrams(rows, lowers, examples.targets)
-        return rows
+                marks.extend(k for _, k in self._syntax_named_keys(doc))
+            if marks:
+                parts.append(np.array(marks, dtype=_U64))
+                size += len(marks)
+            lengths.append(size)
+        keys = np.concatenate(parts) if parts else np.zeros(0, dtype=_U64)
+        rows = np.repeat(np.arange(len(lengths)), lengths)
+        salts = np.array([self._target_salt(t) for t in examples.targets], dtype=_U64)
+        ngram_keys, ngram_rows = self._ngrams(np.array(lowers, dtype=_U64), np.array(doc_lengths, dtype=np.int64))
+        keys = np.concatenate([keys, ngram_keys])
+        rows = np.concatenate([rows, ngram_rows])
+        if self.target_conjunction and salts.any():
+            has_target = salts[rows] != 0
+            keys = np.concatenate([keys, _mix(keys[has_target], salts[rows[has_target]])])
+            rows = np.concatenate([rows, rows[has_target]])
+        return keys, rows
 
-    def _add_ngrams(self, rows: list[np.ndarray], lowers: list[np.ndarray], targets: list[str | None]) -> None:
-        """Word n-grams for a whole batch at once: one numpy pass, not one per document."""
-        if self.word_ngrams < 2 or not rows:
-            return
-        lengths = np.fromiter((len(x) for x in lowers), dtype=np.int64, count=len(lowers))
-        flat = np.concatenate(lowers) if lowers else np.zeros(0, dtype=_U64)
-        owner = np.repeat(np.arange(len(lowers)), lengths)
-        salts = np.array([self._target_salt(t) for t in targets], dtype=_U64)
-        extra_keys, extra_rows = [], []
+    def _ngrams(self, flat: np.ndarray, doc_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Word n-grams of a whole batch in one numpy pass, dropping those across documents."""
+        owner = np.repeat(np.arange(len(doc_lengths)), doc_lengths)
+        keys, rows = [np.zeros(0, dtype=_U64)], [np.zeros(0, dtype=np.int64)]
         for n, namespace in ((2, NS_BIGRAM), (3, NS_TRIGRAM)):
             if self.word_ngrams < n or len(flat) < n:
                 continue
-            keys = self._ngram_keys(flat, n, namespace)
             start_owner = owner[: len(flat) - n + 1]
             inside = start_owner == owner[n - 1 :]
-            keys, start_owner = keys[inside], start_owner[inside]
-            extra_keys.append(keys)
-            extra_rows.append(start_owner)
-            if self.target_conjunction:
-                has_target = salts[start_owner] != 0
-                extra_keys.append(_mix(keys[has_target], salts[start_owner][has_target]))
-                extra_rows.append(start_owner[has_target])
-        if not extra_keys:
-            return
-        keys = np.concatenate(extra_keys)
-        owners = np.concatenate(extra_rows)
-        order = np.argsort(owners, kind="stable")
-        bounds = np.searchsorted(owners[order], np.arange(len(rows) + 1))
-        keys = keys[order]
-        for i in range(len(rows)):
-            if bounds[i + 1] > bounds[i]:
-                rows[i] = np.concatenate([rows[i], keys[bounds[i] : bounds[i + 1]]])
+            keys.append(self._ngram_keys(flat, n, namespace)[inside])
+            rows.append(start_owner[inside])
+        return np.concatenate(keys), np.concatenate(rows)
 
-    def _to_matrix(self, rows: list[np.ndarray]) -> sp.csr_matrix:
-        lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        keys = np.concatenate(rows) if rows else np.zeros(0, dtype=_U64)
-        indices = (keys % _U64(self.n_features)).astype(np.int32)
-        data = np.ones(len(indices), dtype=np.float64)
-        matrix = sp.csr_matrix((data, indices, indptr), shape=(len(rows), self.n_features))
+    def _to_matrix(self, batch: tuple[np.ndarray, np.ndarray], n_rows: int) -> sp.csr_matrix:
+        keys, rows = batch
+        columns = (keys % _U64(self.n_features)).astype(np.int32)
+        # COO -> CSR groups keys by row in one counting pass and sums repeated columns.
+        matrix = sp.csr_matrix(
+            (np.ones(len(columns)), (rows, columns)), shape=(n_rows, self.n_features)
+        )
         matrix.sum_duplicates()
         if self.sublinear_tf:
-            np.log1p(matrix.data, out=matrix.data)
-            matrix.data += 1.0 - np.log(2.0)  # a single occurrence weighs 1
+            np.log(matrix.data, out=matrix.data)
+            matrix.data += 1.0  # a single occurrence weighs 1
         if self.norm == "l2":
             matrix = normalize(matrix, norm="l2", copy=False)
         return matrix
@@ -530,7 +526,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
             infos.append(self._word_info(token.orth, token.text))
         if self.negation:
             named.extend(
-                (f"not '{t.lower_}'", info[1]) for t, info, neg in zip(doc, infos, doc._.stance_negated) if neg
+                (f"not '{t.lower_}'", info[1]) for t, info, neg in zip(doc, infos, doc.user_data[NEGATED]) if neg
             )
         names, shared = self._doc_mark_names(doc, infos, context_words, target)
         named.extend((name, self._mark_key(name)) for name in names)

@@ -80,10 +80,10 @@ NEGATORS = frozenset(
 _TOKEN_MATCH = re.compile(r"^[#@][\w_]+$").match
 
 
-if not Doc.has_extension("stance_negated"):
-    Doc.set_extension("stance_negated", default=None)
-if not Doc.has_extension("stance_cues"):
-    Doc.set_extension("stance_cues", default=None)
+# Results go in ``doc.user_data`` rather than ``doc._`` extensions: the extension
+# machinery costs more per document than the components themselves.
+NEGATED = "stance.negated"
+CUES = "stance.cues"
 
 
 @Language.factory("stance_negation")
@@ -97,7 +97,7 @@ def make_cues(nlp: Language, name: str) -> "CueMatcher":
 
 
 class NegationScope:
-    """Sets ``doc._.stance_negated``: a list of bools, True for tokens in a negation's scope.
+    """Sets ``doc.user_data[NEGATED]``: a list of bools, True for tokens in a negation's scope.
 
     The scope runs from the token after a negator to the next punctuation mark.
     """
@@ -118,12 +118,12 @@ class NegationScope:
                 negated.append(in_scope)
                 if lower in negators:
                     in_scope = True
-        doc._.stance_negated = negated
+        doc.user_data[NEGATED] = negated
         return doc
 
 
 class CueMatcher:
-    """Sets ``doc._.stance_cues``: a list of ``(category, start, end)`` cue matches."""
+    """Sets ``doc.user_data[CUES]``: a list of ``(category, start, end)`` cue matches."""
 
     def __init__(self, nlp: Language) -> None:
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
@@ -133,7 +133,7 @@ class CueMatcher:
 
     def __call__(self, doc: Doc) -> Doc:
         strings = doc.vocab.strings
-        doc._.stance_cues = [
+        doc.user_data[CUES] = [
             (strings[match_id], start, end) for match_id, start, end in self.matcher(doc)
         ]
         return doc
@@ -167,7 +167,7 @@ def make_nlp(pipeline: str = BLANK) -> Language:
     --------
     >>> nlp = make_nlp()
     >>> doc = nlp("I do not agree with this")
-    >>> [t.text for t, neg in zip(doc, doc._.stance_negated) if neg]
+    >>> [t.text for t, neg in zip(doc, doc.user_data[NEGATED]) if neg]
     ['agree', 'with', 'this']
     """
     if pipeline in (BLANK, None, ""):
