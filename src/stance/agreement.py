@@ -51,8 +51,10 @@ A coefficient that is undefined for the data (0/0) is ``None``, with the reason 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,6 +75,7 @@ __all__ = [
     "interpret",
     "kappa_from_table",
     "percent_from_counts",
+    "read_annotations",
 ]
 
 COEFFICIENTS = ("percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1")
@@ -1044,6 +1047,108 @@ def _pair_cells(rows: np.ndarray, pairs: list[tuple[int, int]], n_labels: int) -
     return sparse.csr_matrix((np.ones(r.size), (r, c)), shape=(rows.shape[0], len(pairs) * n_labels * n_labels))
 
 
+# ------------------------------------------------------------------------------- files
+
+
+def read_annotations(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    on: str | None = None,
+    item_field: str = "item",
+    annotator_field: str = "annotator",
+    label_field: str = "label",
+    labels: Sequence[str] | None = None,
+    text_fields: Mapping[str, str] | None = None,
+    input_format: str | None = None,
+) -> tuple[list[tuple[str, str, str | None]], dict[str, dict[str, Any]]]:
+    """Read annotation files into long-format rows for :func:`compare`.
+
+    Parameters
+    ----------
+    paths : sequence of paths
+        JSONL, JSON, CSV or TSV files.
+    on : str, optional
+        ``None``: each file is long format, one rating per record with ``item_field``,
+        ``annotator_field`` and ``label_field``. A field name: each file holds one
+        annotator's labels (the annotator is the file name without extension), and items
+        are joined on this field.
+    labels : sequence of str, optional
+        The allowed labels; any other label is an error naming its file and line.
+    text_fields : mapping, optional
+        ``{"text": field, "context": field, ...}``: also collect these fields per item (the
+        first non-empty value wins), for running a model on the items.
+
+    Returns
+    -------
+    rows : list of (item, annotator, label)
+        Item ids, annotators and labels as strings; a missing label is ``None``.
+    examples : dict
+        Item → ``{"text": ..., ...}`` when ``text_fields`` is given.
+
+    Raises
+    ------
+    InputError
+        Naming the file and line: unreadable records, missing fields, a label outside
+        ``labels``, an annotator labelling one item twice differently, an empty file.
+    """
+    from .read import BadRecord, get_field, read_records
+
+    allowed = set(labels) if labels is not None else None
+    seen: dict[tuple[str, str], tuple[str | None, Path, int]] = {}
+    stems: dict[str, Path] = {}
+    rows: list[tuple[str, str, str | None]] = []
+    examples: dict[str, dict[str, Any]] = {}
+    for path in map(Path, paths):
+        if on is not None:
+            if path.stem in stems:
+                raise InputError(Errors.E313.format(first=stems[path.stem], second=path, name=path.stem))
+            stems[path.stem] = path
+        n_records = 0
+        for record in read_records(path, format=input_format):
+            if isinstance(record, BadRecord):
+                raise InputError(Errors.E021.format(path=path, number=record.number, reason=record.reason))
+            n_records += 1
+            fields = record.fields
+
+            def required(name: str, option: str) -> Any:
+                value = get_field(fields, name)
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    raise InputError(Errors.E024.format(field=name, path=path, number=record.number, available=", ".join(map(repr, fields)) or "none", option=option))
+                return value
+
+            if on is None:
+                item = str(required(item_field, "--item-field (or, for one file per annotator, --on ID_FIELD)"))
+                annotator = str(required(annotator_field, "--annotator-field (or give one file per annotator with --on ID_FIELD)"))
+            else:
+                item, annotator = str(required(on, "--on")), path.stem
+            if label_field not in fields and get_field(fields, label_field) is None:
+                raise InputError(Errors.E024.format(field=label_field, path=path, number=record.number, available=", ".join(map(repr, fields)), option="--label-field"))
+            value = get_field(fields, label_field)
+            label = None if _is_missing(value) else str(value)
+            if label is not None and allowed is not None and label not in allowed:
+                raise InputError(Errors.E311.format(path=path, number=record.number, label=label, item=item, allowed=", ".join(labels or ())))
+            previous = seen.get((item, annotator))
+            if previous is not None and label is not None:
+                if previous[0] is not None and previous[0] != label:
+                    raise InputError(Errors.E310.format(
+                        path=path, number=record.number, annotator=annotator, item=item, label=label,
+                        first_path=previous[1], first_number=previous[2], first_label=previous[0],
+                    ))
+            if previous is None or (previous[0] is None and label is not None):
+                seen[(item, annotator)] = (label, path, record.number)
+            if previous is None or previous[0] is None:
+                rows.append((item, annotator, label))
+            if text_fields:
+                example = examples.setdefault(item, {})
+                for key, name in text_fields.items():
+                    text = get_field(fields, name)
+                    if example.get(key) is None and isinstance(text, str) and text.strip():
+                        example[key] = text
+        if n_records == 0:
+            raise InputError(Errors.E022.format(path=path))
+    return rows, examples
+
+
 # ---------------------------------------------------------------------------- presentation
 
 
@@ -1076,6 +1181,10 @@ def interpret(name: str, value: float | None) -> str:
     return "almost perfect (Landis & Koch)"
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
@@ -1089,8 +1198,8 @@ def format_report(report: AgreementReport, *, model_vs_human: dict[str, Any] | N
     coefficient is undefined, per-label agreement and the items most disagreed on."""
     labels = ", ".join(map(str, report.labels))
     lines = [
-        f"Agreement of {report.n_annotators} annotators on {report.n_items} items "
-        f"({report.n_ratings} ratings; labels: {labels})",
+        f"Agreement of {_plural(report.n_annotators, 'annotator')} on {_plural(report.n_items, 'item')} "
+        f"({_plural(report.n_ratings, 'rating')}; labels: {labels})",
         "",
         f"  {'coefficient':<22} {'value':>7}  {'95% CI':<17} interpretation",
     ]
@@ -1121,7 +1230,7 @@ def format_report(report: AgreementReport, *, model_vs_human: dict[str, Any] | N
     for label, value in report.per_label.items():
         lines.append(f"  {str(label):<22} {_fmt(value):>7}" + ("" if value is not None else f"  ({report.reasons.get(f'per_label:{label}', '')})"))
     worst = report.disagreements(top)
-    lines += ["", f"Items most disagreed on ({len(report.disagreements())} items got more than one label):" if worst else "No item got more than one label."]
+    lines += ["", f"Items most disagreed on ({_plural(len(report.disagreements()), 'item')} got more than one label):" if worst else "No item got more than one label."]
     for entry in worst:
         given = ", ".join(f"{a}={label}" for a, label in entry["labels"].items())
         lines.append(f"  {str(entry['item']):<20} agreement {entry['agreement']:.2f}  {given}")

@@ -55,7 +55,7 @@ def _parse_where(where: tuple[str, ...]) -> dict[str, set[str]]:
 
 
 @main.command()
-@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the model (.joblib).")
 @click.option("--text-field", default="text", show_default=True, help="Field holding the reply text.")
 @click.option("--label-field", default="label", show_default=True, help="Field holding the gold label.")
@@ -70,18 +70,18 @@ def _parse_where(where: tuple[str, ...]) -> dict[str, set[str]]:
 @click.option("--card", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a Markdown model card here.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 def train(
-    data: Path, output: Path, text_field: str, label_field: str, context_field: str, target_field: str,
+    data: tuple[Path, ...], output: Path, text_field: str, label_field: str, context_field: str, target_field: str,
     input_format: str | None, where: tuple[str, ...], cv: int | None, cv_repeats: int, seed: int,
     pipeline: str, card: Path | None, force: bool,
 ) -> None:
-    """Train a model on DATA (JSONL, JSON, CSV or TSV rows with a text and a label)."""
+    """Train a model on one or more DATA files (JSONL, JSON, CSV or TSV rows with a text and a label)."""
     from .classify import cross_validate, train as train_model
     from .errors import Errors, InputError
     from .read import read_rows
 
     if output.exists() and not force:
         raise InputError(Errors.E023.format(path=output))
-    rows = read_rows(data, format=input_format)
+    rows = [row for path in data for row in read_rows(path, format=input_format)]
     conditions = _parse_where(where)
     rows = [r for r in rows if all(str(r.get(f)) in vals for f, vals in conditions.items())]
     fields = dict(text_field=text_field, label_field=label_field, context_field=context_field, target_field=target_field)
@@ -90,7 +90,7 @@ def train(
         cv_result = cross_validate(rows, folds=cv, repeats=cv_repeats, random_state=seed, pipeline=pipeline, **fields)
         click.echo(_format_cv(cv_result), err=True)
     model = train_model(rows, random_state=seed, pipeline=pipeline, **fields)
-    model.metadata["training_file"] = data.name
+    model.metadata["training_file"] = ", ".join(path.name for path in data)
     if where:
         model.metadata["where"] = list(where)
     if cv_result:
@@ -324,3 +324,72 @@ def summarize(labelled: Path, by: str | None, field: str, plot: Path | None, as_
     if plot is not None:
         plot_summary(result, plot)
         click.echo(f"Saved the chart to {plot}.", err=True)
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--on", "on_field", default=None, metavar="ID_FIELD", help="FILES hold one annotator each (named by the file name), joined on this id field.")
+@click.option("--label-field", default="label", show_default=True, help="Field holding the label.")
+@click.option("--item-field", default="item", show_default=True, help="Long format: field holding the item id.")
+@click.option("--annotator-field", default="annotator", show_default=True, help="Long format: field holding the annotator.")
+@click.option("--labels", "labels_option", default=None, metavar="L1,L2,...", help="The allowed labels; any other label is an error. Also sets the label count for Gwet's AC1.")
+@click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Add this model as one more annotator and report model-vs-human agreement.")
+@click.option("--text-field", default="text", show_default=True, help="With --model: field holding the text to label.")
+@click.option("--context-field", default="context", show_default=True, help="With --model: field holding the post replied to, if any.")
+@click.option("--target-field", default="target", show_default=True, help="With --model: field holding the stance target, if any.")
+@click.option("--n-boot", type=click.IntRange(min=0), default=1000, show_default=True, help="Bootstrap resamples for the 95% intervals (0: none).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="How many of the most disagreed items to list.")
+@click.option("--format", "input_format", type=click.Choice(["jsonl", "json", "csv", "tsv"]), default=None, help="Input format (detected by default).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def agree(
+    files: tuple[Path, ...], on_field: str | None, label_field: str, item_field: str, annotator_field: str,
+    labels_option: str | None, model_path: Path | None, text_field: str, context_field: str, target_field: str,
+    n_boot: int, seed: int, top: int, input_format: str | None, as_json: bool,
+) -> None:
+    """How far annotators agree: percent agreement, Cohen's, Fleiss' and Krippendorff's
+    coefficients and Gwet's AC1, with 95% bootstrap intervals.
+
+    FILES are long format (one rating per row: item, annotator, label; CSV or JSONL), or,
+    with --on ID, one file per annotator. With --model, the model labels every item too,
+    and its agreement with the humans is shown beside the humans' with each other.
+    """
+    from .agreement import compare, format_report, read_annotations
+    from .errors import Errors, InputError
+
+    if not files:
+        raise InputError(Errors.E312.format(fields=", ".join((item_field, annotator_field, label_field))))
+    labels = None
+    if labels_option is not None:
+        labels = [part.strip() for part in labels_option.split(",")]
+        if not all(labels):
+            raise InputError(Errors.E316.format(value=labels_option))
+    text_fields = {"text": text_field, "context": context_field, "target": target_field} if model_path else None
+    rows, examples = read_annotations(
+        files, on=on_field, item_field=item_field, annotator_field=annotator_field, label_field=label_field,
+        labels=labels, text_fields=text_fields, input_format=input_format,
+    )
+    report = compare(rows, labels=labels, n_boot=n_boot, seed=seed)
+    model_vs_human = None
+    if model_path is not None:
+        from .classify import load_model
+
+        model = load_model(model_path)
+        for item in report.items:
+            if not examples.get(item, {}).get("text"):
+                raise InputError(Errors.E314.format(item=item, field=text_field))
+        predicted = model.predict([examples[item] for item in report.items])
+        if labels is not None:
+            for value in dict.fromkeys(predicted):
+                if value not in labels:
+                    raise InputError(Errors.E315.format(label=value, allowed=", ".join(labels), model_labels=", ".join(model.labels)))
+        name = "model" if "model" not in report.annotators else f"model:{model_path.stem}"
+        with_model = compare(rows + [(item, name, value) for item, value in zip(report.items, predicted)], labels=labels, n_boot=n_boot, seed=seed)
+        model_vs_human = with_model.versus(name)
+    if as_json:
+        result = report.to_dict(disagreements=top)
+        if model_vs_human is not None:
+            result["model_vs_human"] = model_vs_human
+        click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(format_report(report, model_vs_human=model_vs_human, top=top))
