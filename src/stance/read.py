@@ -798,7 +798,7 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
     first_line = text.split(b"\n", 1)[0]
     if b"\t" in first_line:
         return "tsv"
-    if b"," in first_line and re.fullmatch(rb'[\w" .\-]+(,[\w" .\-]+)+\r?', first_line):
+    if b"," in first_line and re.fullmatch(rb"\"?[\w.\-]+\"?(,\"?[\w.\-]+\"?)+\r?", first_line):
         return "csv"
     return "text"
 

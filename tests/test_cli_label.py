@@ -1,0 +1,179 @@
+"""`stance label` and `stance summarize` through the installed console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_stance, stance_command
+
+FIXTURES = Path(__file__).parent / "fixtures" / "formats"
+TEXTS = ["I agree, great essay", "This is wrong and naive", "What time is the game?", "Love this", "so true"]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def write_dump(path: Path, n: int, bad_every: int = 0) -> Path:
+    with open(path, "w", encoding="utf-8") as handle:
+        for i in range(n):
+            if bad_every and i % bad_every == bad_every - 1:
+                handle.write("{broken\n")
+            else:
+                handle.write(json.dumps({"n": i, "text": f"{TEXTS[i % len(TEXTS)]} #{i}"}) + "\n")
+    return path
+
+
+def test_exit_codes_and_summary(tmp_path, toy_model_path):
+    clean = write_dump(tmp_path / "clean.jsonl", 20)
+    ok = run_stance("label", str(clean), "-m", str(toy_model_path), "-o", str(tmp_path / "a.jsonl"))
+    assert ok.returncode == 0, ok.stderr
+    assert "Read 20 records (jsonl): labelled 20, rejected 0" in ok.stderr
+
+    mixed = write_dump(tmp_path / "mixed.jsonl", 20, bad_every=5)
+    some = run_stance("label", str(mixed), "-m", str(toy_model_path), "-o", str(tmp_path / "b.jsonl"))
+    assert some.returncode == 3
+    assert "rejected 4" in some.stderr and "b.errors.jsonl" in some.stderr
+    assert [e["line"] for e in read_jsonl(tmp_path / "b.errors.jsonl")] == [5, 10, 15, 20]
+
+    strict = run_stance("label", str(mixed), "-m", str(toy_model_path), "-o", str(tmp_path / "c.jsonl"), "--strict")
+    assert strict.returncode == 3 and "line 5" in strict.stderr and not (tmp_path / "c.jsonl").exists()
+
+    for args, message in [
+        (["--jobs", "0"], "--jobs must be"),
+        (["--format", "xml"], "Invalid value for '--format'"),
+    ]:
+        bad = run_stance("label", str(clean), "-o", str(tmp_path / "d.jsonl"), *args)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_refuses_to_overwrite(tmp_path, toy_model_path):
+    data = write_dump(tmp_path / "in.jsonl", 3)
+    out = tmp_path / "out.jsonl"
+    out.write_text("keep me\n")
+    refused = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(out))
+    assert refused.returncode == 2 and "--force" in refused.stderr
+    assert out.read_text() == "keep me\n"
+    forced = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(out), "--force")
+    assert forced.returncode == 0 and len(read_jsonl(out)) == 3
+
+
+def test_stdin_and_platform_formats(tmp_path, toy_model_path):
+    text = (FIXTURES / "replies.txt").read_text(encoding="utf-8")
+    piped = run_stance("label", "-", "-m", str(toy_model_path), "-o", str(tmp_path / "stdin.jsonl"), input=text)
+    assert piped.returncode == 0, piped.stderr
+    assert [r["text"] for r in read_jsonl(tmp_path / "stdin.jsonl")][0] == "I agree, great essay and thank you"
+
+    archive = run_stance("label", str(FIXTURES / "tweets.js"), "-m", str(toy_model_path), "-o", str(tmp_path / "t.csv"))
+    assert archive.returncode == 3 and "(x-archive)" in archive.stderr
+    forced = run_stance("label", str(FIXTURES / "replies.txt"), "--format", "text", "--to", "parquet", "-m", str(toy_model_path), "-o", str(tmp_path / "p.out"))
+    assert forced.returncode == 0, forced.stderr
+
+
+def test_parallel_jobs_keep_input_order(tmp_path, toy_model_path):
+    data = write_dump(tmp_path / "in.jsonl", 1500, bad_every=97)
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(one), "--batch-size", "100").returncode == 3
+    result = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(two), "--batch-size", "100", "--jobs", "2")
+    assert result.returncode == 3, result.stderr
+    assert two.read_bytes() == one.read_bytes()
+    numbers = [r["n"] for r in read_jsonl(two)]
+    assert numbers == sorted(numbers) and len(numbers) == 1500 - 1500 // 97
+
+
+def _wait_for_progress(progress: Path, process: subprocess.Popen, at_least: int, timeout: float = 120) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the run ended (status {process.returncode}) before it could be interrupted")
+        try:
+            done = json.loads(progress.read_bytes())["records"]
+        except (FileNotFoundError, ValueError, KeyError):
+            done = 0
+        if done >= at_least:
+            return done
+        time.sleep(0.01)
+    pytest.fail("no progress checkpoint appeared")
+
+
+@pytest.mark.parametrize("jobs", ["1"])
+def test_kill_9_part_way_then_resume_gives_every_record_once_in_order(tmp_path, toy_model_path, jobs):
+    n = 20_000
+    data = write_dump(tmp_path / "in.jsonl", n, bad_every=1000)
+    reference = tmp_path / "reference.jsonl"
+    args = ["label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "--jobs", jobs]
+    out = tmp_path / "out.jsonl"
+    process = subprocess.Popen([str(stance_command()), *args, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = _wait_for_progress(tmp_path / ".out.jsonl.progress.json", process, at_least=2000)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert done < n and not out.exists()
+
+    again = run_stance(*args, "-o", str(out))
+    assert again.returncode == 2 and "--resume" in again.stderr
+    resumed = run_stance(*args, "-o", str(out), "--resume")
+    assert resumed.returncode == 3, resumed.stderr
+    assert "resumed after record" in resumed.stderr and f"Read {n} records" in resumed.stderr
+    rows = read_jsonl(out)
+    assert [r["n"] for r in rows] == [i for i in range(n) if i % 1000 != 999]  # each once, in order
+    assert [e["line"] for e in read_jsonl(tmp_path / "out.errors.jsonl")] == list(range(1000, n + 1, 1000))
+
+    assert run_stance(*args, "-o", str(reference)).returncode == 3
+    assert out.read_bytes() == reference.read_bytes()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path, toy_model_path):
+    data = write_dump(tmp_path / "in.jsonl", 20_000)
+    out = tmp_path / "out.jsonl"
+    process = subprocess.Popen(
+        [str(stance_command()), "label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "-o", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    _wait_for_progress(tmp_path / ".out.jsonl.progress.json", process, at_least=1000)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr
+    resumed = run_stance("label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "-o", str(out), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert [r["n"] for r in read_jsonl(out)] == list(range(20_000))
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path, toy_model_path):
+    pexpect = pytest.importorskip("pexpect")
+    data = write_dump(tmp_path / "in.jsonl", 3000)
+    child = pexpect.spawn(
+        str(stance_command()), ["label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / "tty.jsonl"), "--batch-size", "100"],
+        timeout=120, encoding="utf-8", dimensions=(24, 120),
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "labelling" in child.before and "rows/s" in child.before and "100%" in child.before
+    piped = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / "pipe.jsonl"))
+    assert "labelling" not in piped.stderr and "\r" not in piped.stderr
+
+
+def test_summarize_counts_shares_cis_and_plot(tmp_path, toy_model_path):
+    labelled = tmp_path / "out.jsonl"
+    assert run_stance("label", str(FIXTURES / "replies.jsonl"), "-m", str(toy_model_path), "-o", str(labelled)).returncode == 0
+    text = run_stance("summarize", str(labelled))
+    assert text.returncode == 0 and "3 labelled rows" in text.stdout and "95% CI" in text.stdout
+    report = json.loads(run_stance("summarize", str(labelled), "--by", "created_at:day", "--json").stdout)
+    assert report["n"] == 3 and sum(c["count"] for c in report["overall"].values()) == 3
+    assert list(report["groups"]) == ["2024-05-01", "2024-05-02"]
+    for cell in report["overall"].values():
+        assert cell["ci95"][0] <= cell["share"] <= cell["ci95"][1]
+    plot = tmp_path / "chart.png"
+    drawn = run_stance("summarize", str(labelled), "--by", "author", "--plot", str(plot))
+    assert drawn.returncode == 0, drawn.stderr
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    missing = run_stance("summarize", str(FIXTURES / "replies.jsonl"))
+    assert missing.returncode == 2 and "no 'stance' field" in missing.stderr
