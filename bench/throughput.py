@@ -1,0 +1,198 @@
+"""Throughput, scaling and memory of `stance label` against tokenizing alone and spaCy textcat.
+
+Builds JSONL dumps of SMALL and LARGE replies from the TweetEval stance texts (repeated
+and shuffled), then times, each in a fresh process so the numbers are end to end and the
+peak RSS is that run's alone:
+
+1. `stance label` (installed command, default model, JSONL in and out, 1 process) against
+   reading the same file and only tokenizing it with spacy.blank("en").pipe;
+2. `stance label --jobs 2` against `--jobs 1`;
+3. peak RSS on LARGE rows against SMALL rows;
+4. the same for spaCy's own textcat (bow architecture on spacy.blank("en")), trained
+   briefly on TweetEval train and labelling the same dumps (n_process=2 for 2 jobs).
+
+Run from the repository root:
+
+    python bench/throughput.py            # 20,000 and 200,000 rows (several minutes)
+    python bench/throughput.py --quick    # 2,000 and 20,000 rows
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "tweeteval-stance"
+STANCE = Path(sys.executable).parent / "stance"
+
+# Runs in a fresh interpreter: times one command and reports its peak RSS. RUSAGE_CHILDREN
+# of this short-lived parent covers exactly that command and its own workers.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
+seconds = time.perf_counter() - start
+print(json.dumps({"code": code, "seconds": seconds,
+                  "max_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+# The baseline: read the JSONL and tokenize only.
+_TOKENIZE = """
+import sys, orjson, spacy
+nlp = spacy.blank("en")
+def texts():
+    with open(sys.argv[1], "rb") as handle:
+        for line in handle:
+            yield orjson.loads(line)["text"]
+n = sum(1 for _ in nlp.pipe(texts(), batch_size=2000))
+"""
+
+# The peer: spaCy textcat, labelling a JSONL file into a JSONL file like `stance label`.
+_TEXTCAT_LABEL = """
+import sys, orjson, spacy
+nlp = spacy.load(sys.argv[1])
+n_process = int(sys.argv[4])
+def rows():
+    with open(sys.argv[2], "rb") as handle:
+        for line in handle:
+            row = orjson.loads(line)
+            yield row["text"], row
+with open(sys.argv[3], "wb") as out:
+    for doc, row in nlp.pipe(rows(), as_tuples=True, batch_size=2000, n_process=n_process):
+        cats = doc.cats
+        row["stance"] = max(cats, key=cats.get)
+        row["stance_proba"] = {k: round(v, 4) for k, v in cats.items()}
+        out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
+"""
+
+_TEXTCAT_TRAIN = """
+import random, sys, orjson, spacy
+from spacy.training import Example
+rows = [orjson.loads(line) for path in sys.argv[2:] for line in open(path, "rb")]
+labels = sorted({r["label"] for r in rows})
+nlp = spacy.blank("en")
+textcat = nlp.add_pipe("textcat", config={"model": {
+    "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True, "ngram_size": 2,
+    "no_output_layer": False, "length": 262144}})
+for label in labels:
+    textcat.add_label(label)
+examples = [Example.from_dict(nlp.make_doc(r["text"]), {"cats": {l: float(l == r["label"]) for l in labels}}) for r in rows]
+optimizer = nlp.initialize(lambda: examples)
+rng = random.Random(0)
+for epoch in range(5):
+    rng.shuffle(examples)
+    for i in range(0, len(examples), 64):
+        nlp.update(examples[i:i + 64], sgd=optimizer, drop=0.1)
+nlp.to_disk(sys.argv[1])
+"""
+
+
+def tweeteval(split_names: tuple[str, ...]) -> list[dict]:
+    rows = []
+    for target in sorted(p for p in DATA.iterdir() if p.is_dir()):
+        for split in split_names:
+            path = target / f"{split}.jsonl"
+            if path.exists():
+                rows.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+    return rows
+
+
+def build_dump(path: Path, n: int, rows: list[dict], seed: int = 0) -> Path:
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8") as handle:
+        order: list[int] = []
+        for i in range(n):
+            if not order:
+                order = list(range(len(rows)))
+                rng.shuffle(order)
+            row = rows[order.pop()]
+            handle.write(json.dumps({"id": f"reply-{i}", "text": row["text"], "target": row["target"]}) + "\n")
+    return path
+
+
+def measure(command: list[str]) -> dict:
+    result = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    if report["code"] != 0:
+        raise SystemExit(f"{' '.join(command)} failed with status {report['code']}")
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 and 20,000 rows instead of 20,000 and 200,000.")
+    parser.add_argument("--workdir", type=Path, default=None, help="Keep dumps and outputs here (default: a temporary folder).")
+    parser.add_argument("--skip-peer", action="store_true", help="Do not train and run spaCy textcat.")
+    args = parser.parse_args()
+    small, large = (2_000, 20_000) if args.quick else (20_000, 200_000)
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="stance-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    pool = tweeteval(("train", "val"))
+    dumps = {n: build_dump(work / f"replies-{n}.jsonl", n, pool) for n in (small, large)}
+    print(f"Dumps of {small:,} and {large:,} replies ({len(pool):,} distinct TweetEval texts) in {work}", file=sys.stderr)
+
+    def stance(n: int, jobs: int) -> dict:
+        out = work / f"stance-{n}-j{jobs}.jsonl"
+        return measure([str(STANCE), "label", str(dumps[n]), "-o", str(out), "--force", "--quiet", "--jobs", str(jobs)])
+
+    results: dict[str, dict] = {}
+    for n in (small, large):
+        results[f"tokenize {n}"] = measure([sys.executable, "-c", _TOKENIZE, str(dumps[n])])
+        results[f"stance {n} j1"] = stance(n, 1)
+        print(f"  measured {n:,} rows", file=sys.stderr)
+    results[f"stance {large} j2"] = stance(large, 2)
+    if not args.skip_peer:
+        model = work / "textcat-model"
+        if model.exists():
+            shutil.rmtree(model)
+        train_files = [str(p / "train.jsonl") for p in sorted(DATA.iterdir()) if (p / "train.jsonl").exists()]
+        subprocess.run([sys.executable, "-c", _TEXTCAT_TRAIN, str(model), *train_files], check=True)
+        for n in (small, large):
+            results[f"textcat {n} j1"] = measure([sys.executable, "-c", _TEXTCAT_LABEL, str(model), str(dumps[n]), str(work / f"textcat-{n}.jsonl"), "1"])
+        results[f"textcat {large} j2"] = measure([sys.executable, "-c", _TEXTCAT_LABEL, str(model), str(dumps[large]), str(work / f"textcat-{large}-j2.jsonl"), "2"])
+
+    def rate(key: str, n: int) -> float:
+        return n / results[key]["seconds"]
+
+    lines = [
+        f"| run | rows | seconds | rows/s | peak RSS MB |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for key, report in results.items():
+        n = int(key.split()[1])
+        lines.append(f"| {key} | {n:,} | {report['seconds']:.1f} | {n / report['seconds']:,.0f} | {report['max_rss_mb']:.0f} |")
+    print("\n".join(lines))
+    print()
+    summary = [
+        ("stance vs tokenize-only, rows/s ratio (goal >= 0.5, stretch >= 0.8)",
+         rate(f"stance {large} j1", large) / rate(f"tokenize {large}", large)),
+        ("stance --jobs 2 vs --jobs 1 (goal >= 1.7x)", rate(f"stance {large} j2", large) / rate(f"stance {large} j1", large)),
+        (f"stance peak RSS {large:,} vs {small:,} rows (goal <= 1.2x)",
+         results[f"stance {large} j1"]["max_rss_mb"] / results[f"stance {small} j1"]["max_rss_mb"]),
+    ]
+    if not args.skip_peer:
+        summary += [
+            ("textcat vs tokenize-only, rows/s ratio", rate(f"textcat {large} j1", large) / rate(f"tokenize {large}", large)),
+            ("textcat n_process=2 vs 1", rate(f"textcat {large} j2", large) / rate(f"textcat {large} j1", large)),
+            (f"textcat peak RSS {large:,} vs {small:,} rows",
+             results[f"textcat {large} j1"]["max_rss_mb"] / results[f"textcat {small} j1"]["max_rss_mb"]),
+        ]
+    print("| measure | value |")
+    print("|---|---:|")
+    for name, value in summary:
+        print(f"| {name} | {value:.2f} |")
+    print(f"\nCPU cores: {os.cpu_count()}; load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"Reproduce: python bench/throughput.py{' --quick' if args.quick else ''}")
+
+
+if __name__ == "__main__":
+    main()
