@@ -24,6 +24,7 @@ are in flight, so memory stays bounded however fast the reader is.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import sys
@@ -423,7 +424,12 @@ def label_file(
             records = _skip(records, done)
         chunks = _chunks(records, chunk_size)
         if jobs > 1:
-            pool, results = _parallel(chunks, spec, model, jobs)
+            # Label the first chunk here before forking, so every worker starts with the
+            # model's per-word caches already warm instead of filling them separately.
+            first = next(chunks, None)
+            head = [] if first is None else [_label_chunk(first, spec, model)]
+            pool, rest = _parallel(chunks, spec, model, jobs)
+            results = itertools.chain(head, rest)
         else:
             results = (_label_chunk(chunk, spec, model) for chunk in chunks)
         for result in results:
