@@ -150,10 +150,6 @@ class Errors:
     E069 = (
         "--diversity must be between 0 (uncertainty only) and 1 (diversity only); got {value}."
     )
-    E070 = (
-        "The model's labels {model_labels} do not match --labels {labels}; "
-        "suggestions would score labels you will not give. Pass --labels {joined}."
-    )
     # --- batch labelling: read, label, write, summarize (E040-E059) -------------------
     E040 = (
         "Unknown input format {format!r}. Use one of: {formats} (or omit --format to detect it "
