@@ -686,7 +686,7 @@ def _encode(values: list[Any], what: str) -> tuple[np.ndarray, list[Any]]:
 # ---------------------------------------------------------------------------------- report
 
 
-@dataclass
+@dataclass(eq=False)  # holds arrays; compare reports by their fields
 class AgreementReport:
     """Agreement of annotators on one set of items; made by :func:`compare`.
 
