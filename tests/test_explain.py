@@ -101,14 +101,6 @@ def test_small_model_names_the_words_it_learned(words_model: stance.StanceModel)
     assert critical[0].label == "critical" and "wrong" in [r.feature for r in critical]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "StanceModel.explain ranks each character n-gram as its own reason, so the default "
-        "model's top reasons are fragments like \"chars 'e>'\" (+0.01) rather than words; "
-        "fix in classify.py by summing a word's char n-gram contributions into the word."
-    ),
-)
 def test_default_model_reasons_are_words_not_fragments(model: stance.StanceModel) -> None:
     for text in ["Thank you for writing this, great essay!", "This is naive and simply wrong."]:
         top = stance.explain(text, model=model, top=3)

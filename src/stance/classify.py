@@ -249,13 +249,14 @@ class StanceModel:
         label = self.labels[label_index]
         weights = classifier.coef_[label_index]
         values = dict(zip(row.indices.tolist(), row.data.tolist()))
-        best: dict[str, float] = {}
-        for name, column in features.explain_features(text, context=context, target=target):
-            contribution = values.get(column, 0.0) * float(weights[column])
-            if abs(contribution) > abs(best.get(name, 0.0)):
-                best[name] = contribution
-        ranked = sorted(best.items(), key=lambda item: -item[1])
-        return [Reason(name, round(weight, 3), label) for name, weight in ranked[:top] if weight > 0]
+        # A name's push is the sum over its distinct columns (a word's own column and its
+        # character n-grams), which is exactly what removing that name would take away.
+        pushes: dict[str, float] = {}
+        for name, column in set(features.explain_features(text, context=context, target=target)):
+            pushes[name] = pushes.get(name, 0.0) + values.get(column, 0.0) * float(weights[column])
+        ranked = sorted(pushes.items(), key=lambda item: (-item[1], item[0]))
+        # Pushes that would print as +0.00 are noise, not reasons.
+        return [Reason(name, round(weight, 3), label) for name, weight in ranked[:top] if weight >= 0.005]
 
     def save(self, path: str | os.PathLike[str]) -> str:
         """Write the model atomically; return the sha256 of the file."""

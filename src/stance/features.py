@@ -328,7 +328,8 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
             for n in range(lo, hi + 1):
                 for i in range(len(padded) - n + 1):
                     gram = padded[i : i + n]
-                    out.append((f"chars '{gram}'", _key(NS_CHAR, gram)))
+                    # Named after the word, so explanations speak of words, not fragments.
+                    out.append((lower, _key(NS_CHAR, gram)))
         if self.marks:
             for mark in self._word_marks(text):
                 out.append((mark, _key(NS_MARK, mark)))
