@@ -16,7 +16,7 @@ Systems:
               ngram_size 2), 10 epochs, batch 16, dropout 0.2, Adam defaults
   spacy_ens   same with spacy.TextCatEnsemble.v2 (Tok2Vec: MultiHashEmbed width 64 over
               NORM/PREFIX/SUFFIX/SHAPE, MaxoutWindowEncoder depth 2; no pretrained vectors)
-  ours        see ours_fit_predict() -- the one function to swap for the package.
+  ours        see ours_model() -- the one function to swap for the package.
 
 Usage:
   python bench/stance_benchmark.py [--systems majority,tfidf_svm,spacy_bow,ours]
@@ -123,27 +123,24 @@ def _spacy_textcat(arch):
 
 # ------------------------------------------------------------------------------ ours
 OURS_CONFIG = dict(
-    pooled=True, kind="svm", class_weight="balanced",
+    kind="svm", class_weight="balanced",
     feat_kw=dict(n_bits=20, word_ngrams=2, char_ngrams=(2, 5), negation=True,
-                 hashtag_seg=True, emphasis=True, target_conj=True),
+                 hashtag_seg=False, emphasis=False, lex_weight=0, fast_norm=True),
 )
 
 
-def ours_fit_predict(train, test, seed):
-    """THE function to swap: train on all train rows, return predictions for test rows.
-
-    Currently: bench/experiments HashFeaturizer + LinearSVC with C by internal CV."""
-    from models import fit_predict
-    preds, _ = fit_predict(train, test, seed=seed, **OURS_CONFIG)
-    return preds
-
-
 def ours_model(train, seed=0):
-    """Fitted model object with .predict(rows) (used by --speed)."""
-    from models import HashLinear
-    kw = {k: v for k, v in OURS_CONFIG.items() if k != "pooled"}
-    return HashLinear(seed=seed, **kw).fit(train, [r["label"] for r in train],
-                                           groups=[r["target"] for r in train])
+    """Fitted model with .predict(rows) -> labels.  THE place to swap in the package
+    (e.g. `return stance.train(train, seed=seed)`).
+
+    Currently: per target, bench/experiments HashFeaturizer + LinearSVC, C by 5-fold CV
+    on that target's train rows; prediction via the matrix-free FastPredictor."""
+    from models import PerTargetModel
+    return PerTargetModel(seed=seed, **OURS_CONFIG).fit(train)
+
+
+def ours_fit_predict(train, test, seed):
+    return list(ours_model(train, seed).predict(test))
 
 
 SYSTEMS = {

@@ -47,6 +47,20 @@ CONFIGS = {
     "w12c25_fast": cfg({"lex_weight": 0, "fast_norm": True}),
     "pool_conj_fast": cfg({"negation": True, "hashtag_seg": True, "emphasis": True,
                            "target_conj": True, "fast_norm": True}, pooled=True),
+    "fast_nbsvm": cfg({"lex_weight": 0, "fast_norm": True}, kind="nbsvm"),
+    "fast_nblr": cfg({"lex_weight": 0, "fast_norm": True}, kind="nblr"),
+    "pool_conj_fast_nbsvm": cfg({"negation": True, "hashtag_seg": True, "emphasis": True,
+                                 "target_conj": True, "fast_norm": True}, pooled=True,
+                                kind="nbsvm"),
+    "sharedC_fast": cfg({"lex_weight": 0, "fast_norm": True}, sharedC=True),
+    "sharedC_fast_all": cfg({"negation": True, "hashtag_seg": True, "emphasis": True,
+                             "fast_norm": True}, sharedC=True),
+    "fast_neg": cfg({"lex_weight": 0, "fast_norm": True, "negation": True}),
+    "sharedC_fast_neg": cfg({"lex_weight": 0, "fast_norm": True, "negation": True},
+                            sharedC=True),
+    "fast_neg_sgd": cfg({"lex_weight": 0, "fast_norm": True, "negation": True},
+                        kind="sgd"),
+    "fast_neg_lr": cfg({"lex_weight": 0, "fast_norm": True, "negation": True}, kind="lr"),
 }
 
 
