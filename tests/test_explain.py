@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import stance
-from stance.classify import default_model
+from stance.classifier import default_model
 from stance.features import Examples
 
 SEEDS = Path(__file__).parents[1] / "seeds" / "thread.jsonl"

@@ -317,7 +317,7 @@ def label_file(
     output
         Output file; its extension (or ``to``) chooses JSONL, CSV/TSV or Parquet.
     model
-        A :class:`~stance.classify.StanceModel`, a model path, or ``None`` for the default.
+        A :class:`~stance.classifier.StanceModel`, a model path, or ``None`` for the default.
     format
         Input format (one of :data:`stance.read.FORMATS`); detected from the content when
         ``None``.
@@ -356,7 +356,7 @@ def label_file(
     ModelNotFoundError, ModelIntegrityError
         When the model cannot be loaded.
     """
-    from .classify import StanceModel, default_model, load_model
+    from .classifier import StanceModel, default_model, load_model
 
     started = time.perf_counter()
     source = str(source)

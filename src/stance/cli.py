@@ -75,7 +75,7 @@ def train(
     pipeline: str, card: Path | None, force: bool,
 ) -> None:
     """Train a model on one or more DATA files (JSONL, JSON, CSV or TSV rows with a text and a label)."""
-    from .classify import cross_validate, train as train_model
+    from .classifier import cross_validate, train as train_model
     from .errors import Errors, InputError
     from .read import read_rows
 
@@ -266,7 +266,7 @@ def suggest(
     `stance_proba`. Feed it to `stance annotate DUMP --queue OUTPUT`.
     """
     from .annotate import LabelFile, load_items
-    from .classify import default_model, load_model
+    from .classifier import default_model, load_model
     from .errors import Errors, InputError
     from .read import get_field
     from .suggest import suggest as pick
@@ -372,7 +372,7 @@ def agree(
     report = compare(rows, labels=labels, n_boot=n_boot, seed=seed)
     model_vs_human = None
     if model_path is not None:
-        from .classify import load_model
+        from .classifier import load_model
 
         model = load_model(model_path)
         for item in report.items:

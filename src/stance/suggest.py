@@ -156,7 +156,7 @@ def suggest(
     seed: int = 0,
     exclude: Sequence[int] = (),
 ) -> tuple[list[Pick], np.ndarray]:
-    """Score ``examples`` with a :class:`~stance.classify.StanceModel` and pick ``n``.
+    """Score ``examples`` with a :class:`~stance.classifier.StanceModel` and pick ``n``.
 
     Returns the picks and the model's probabilities for every example (columns in
     ``model.labels`` order).
