@@ -131,8 +131,13 @@ def _mix(keys: np.ndarray, namespace: np.uint64) -> np.ndarray:
         return x ^ (x >> _U64(29))
 
 
-def _key(namespace: np.uint64, text: str) -> np.uint64:
-    return _mix(np.array([hash_string(text)], dtype=_U64), namespace)[0]
+_MASK64 = (1 << 64) - 1
+
+
+def _key(namespace: np.uint64, text: str) -> int:
+    """The key of one string: ``_mix`` in plain integer arithmetic (numpy is slow on scalars)."""
+    x = ((hash_string(text) ^ int(namespace)) * int(_GOLDEN)) & _MASK64
+    return x ^ (x >> 29)
 
 
 _EMOJI_CATEGORIES = {"So", "Sk"}
@@ -293,7 +298,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
     def _reset_caches(self) -> None:
         self._word_cache: dict[int, tuple[np.ndarray, np.uint64, int, bool, frozenset[str], int, int]] = {}
         self._context_cache: dict[str, frozenset[int]] = {}
-        self._mark_cache: dict[str, np.uint64] = {}
+        self._mark_cache: dict[str, int] = {}
         self._target_words: dict[str, frozenset[str]] = {}
 
     def _mark_key(self, name: str, namespace: np.uint64 = NS_MARK) -> np.uint64:
