@@ -171,18 +171,18 @@ def speed(train, reps=10):
         nlp = spacy.blank("en")
         res = {"rows": len(big)}
         for trial in range(3):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             for _ in nlp.pipe(texts):
                 pass
-            tok = len(texts) / (time.perf_counter() - t0)
-            t0 = time.perf_counter()
+            tok = len(texts) / (time.process_time() - t0)
+            t0 = time.process_time()
             with open(src, "rb") as f:
                 inp = [orjson.loads(line) for line in f]
             preds = model.predict(inp)
             with open(dst, "wb") as f:
                 for r, p in zip(inp, preds):
                     f.write(orjson.dumps({"id": r["id"], "label": p}) + b"\n")
-            e2e = len(inp) / (time.perf_counter() - t0)
+            e2e = len(inp) / (time.process_time() - t0)
             res.setdefault("tokenize_rows_s", []).append(tok)
             res.setdefault("ours_e2e_rows_s", []).append(e2e)
         res["tokenize_rows_s"] = max(res["tokenize_rows_s"])
@@ -235,7 +235,7 @@ def main(argv=None):
         results["speed"] = s
         print(f"speed: tokenize-only {s['tokenize_rows_s']:.0f} rows/s, ours end-to-end "
               f"{s['ours_e2e_rows_s']:.0f} rows/s, ratio {s['ratio']:.2f} "
-              f"({s['rows']} rows, best of 3)")
+              f"({s['rows']} rows, best of 3, process CPU time)")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=1)

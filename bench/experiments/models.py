@@ -150,6 +150,8 @@ class HashLinear:
         return S + self._b
 
     def predict(self, rows):
+        if not hasattr(self.clf, "coef_"):
+            return self.predict_slow(rows)
         if not hasattr(self, "_W"):
             self._compile()
         S = self.decision(rows)
