@@ -61,6 +61,12 @@ CONFIGS = {
     "fast_neg_sgd": cfg({"lex_weight": 0, "fast_norm": True, "negation": True},
                         kind="sgd"),
     "fast_neg_lr": cfg({"lex_weight": 0, "fast_norm": True, "negation": True}, kind="lr"),
+    "fast_neg_b18": cfg({"lex_weight": 0, "fast_norm": True, "negation": True,
+                         "n_bits": 18}),
+    "fast_neg_c36": cfg({"lex_weight": 0, "fast_norm": True, "negation": True,
+                         "char_ngrams": (3, 6)}),
+    "fast_neg_c14": cfg({"lex_weight": 0, "fast_norm": True, "negation": True,
+                         "char_ngrams": (1, 4)}),
 }
 
 
