@@ -56,12 +56,30 @@ def test_pipeline_and_grid_search(toy_rows):
     assert set(search.predict(texts)) <= set(labels)
 
 
-def test_shape_and_rows_normalised():
-    X = fitted().transform(["Great essay!", "", "😂", "#NoMoreAbortion"])
-    assert X.shape == (4, 2**18)
-    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1))).ravel()
-    assert np.allclose(norms[[0, 2, 3]], 1.0)
-    assert X[1].nnz == 1 or norms[1] == pytest.approx(1.0)  # an empty reply still gets its length mark
+def test_shape_and_blocks_normalised_to_their_weights():
+    features = fitted()
+    X = features.transform(["Great essay!", "", "😂", "#NoMoreAbortion"])
+    d = features.n_features
+    assert X.shape == (4, 3 * d)
+    for block, weight in enumerate(features.block_weights_):
+        part = X[:, block * d : (block + 1) * d]
+        norms = np.sqrt(np.asarray(part.multiply(part).sum(axis=1))).ravel()
+        # count * idf / sqrt(sum(count * idf**2)): unit length when no feature repeats
+        assert np.all(norms[norms > 0] >= weight - 1e-9)
+    unique = features.transform(["xyzzy"])[:, d : 2 * d]  # its character n-grams are all distinct
+    assert np.sqrt(unique.multiply(unique).sum()) == pytest.approx(features.block_weights_[1])
+    assert X[1, : 2 * d].nnz == 0  # an empty reply has no words, only its length mark
+
+
+def test_scores_without_matrix_equal_matrix_scores():
+    features = fitted()
+    rows = ["I do NOT agree, sooo wrong!!", "", "👀", {"text": "open science", "context": "we love open science", "target": "ai"}]
+    coef = np.random.default_rng(0).normal(size=(3, 3 * features.n_features))
+    intercept = np.array([0.1, -0.2, 0.3])
+    expected = features.transform(rows) @ coef.T + intercept
+    assert np.allclose(features.decision_function(rows, coef, intercept), expected)
+    # the per-word cache is reused, and grows with new words
+    assert np.allclose(features.decision_function(rows[:1] + ["brand new words"], coef, intercept)[0], expected[0])
 
 
 def test_named_features_are_exactly_the_transformed_columns():
@@ -78,6 +96,7 @@ def test_negation_scope_creates_negated_features():
     assert "not 'agree'" in names
     assert "not 'fine'" not in names  # the comma closes the scope
     assert "[negated agree cue]" in names
+    assert "[agree cue]" in [n for n, _ in features.explain_features("I agree, fine")]
 
 
 def test_context_overlap_band():
@@ -88,11 +107,12 @@ def test_context_overlap_band():
     assert not any("context" in n for n in names)
 
 
-def test_target_conjoined_features_only_with_target():
+def test_target_mention_feature():
     features = fitted()
-    with_target = features.transform([{"text": "abortion is wrong", "target": "abortion"}])
-    without = features.transform([{"text": "abortion is wrong"}])
-    assert with_target.nnz > 1.8 * without.nnz
+    names = [n for n, _ in features.explain_features("#ClimateChange is real", target="climate")]
+    assert "[mentions target]" in names
+    names = [n for n, _ in features.explain_features("what a day", target="climate")]
+    assert "[target not mentioned]" in names
 
 
 def test_hashtag_segmentation():
@@ -124,6 +144,6 @@ def test_transform_never_fails_and_is_deterministic(texts):
     features = fitted()
     first = features.transform(texts)
     second = fitted().transform(texts)
-    assert first.shape == (len(texts), 2**18)
+    assert first.shape == (len(texts), 3 * 2**18)
     assert np.all(np.isfinite(first.data))
     assert (first != second).nnz == 0

@@ -16,8 +16,8 @@ from typing import Any, overload
 
 import numpy as np
 import orjson
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import f1_score
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
@@ -25,7 +25,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import artifact
-from .errors import Errors, InputError, NotFittedError
+from .errors import Errors, InputError, ModelIntegrityError
 from .features import Examples, SpacyFeatures, to_examples
 
 DEFAULT_LABELS = ("supportive", "critical", "off-topic")
@@ -62,66 +62,102 @@ class Prediction:
 
 
 class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
-    """A class-weighted linear SVM with sigmoid-calibrated probabilities.
+    """A class-weighted linear SVM, its C chosen by cross-validation, with calibrated probabilities.
+
+    ``fit`` runs stratified k-fold cross-validation over ``C_grid`` on the training rows,
+    keeps the C with the best macro-F1 (every label counts the same, whatever the label
+    set), refits on all rows, and fits a multinomial logistic regression on the
+    out-of-fold SVM scores to turn scores into probabilities (Platt scaling generalised
+    to several labels).
 
     Parameters
     ----------
-    C : float, default=0.5
-        Inverse regularisation strength of the SVM.
+    C : float or "auto", default="auto"
+        Inverse regularisation strength of the SVM; ``"auto"`` picks it from ``C_grid``.
+    C_grid : tuple of float, default=(0.03, 0.1, 0.3, 1.0, 3.0)
+        Candidates for ``C="auto"``.
     class_weight : {"balanced", None}, default="balanced"
-        ``"balanced"`` weighs each class inversely to its frequency, so rare labels count.
-    calibration_folds : int, default=5
-        Folds for probability calibration, lowered to the smallest class count. With
-        fewer than two examples in some class, a logistic regression gives the
-        probabilities instead.
+        ``"balanced"`` weighs each label inversely to its frequency, in the SVM and in the
+        calibration, so rare labels are predicted as readily as common ones.
+    folds : int, default=5
+        Cross-validation folds, lowered to the smallest label count. With fewer than two
+        examples of some label there is no cross-validation: C is 1 (or the given C) and
+        the calibration is fitted on the training scores.
     random_state : int, default=0
-        Seed for the calibration folds.
+        Seed for the folds and the SVM.
     """
 
     def __init__(
         self,
         *,
-        C: float = 0.5,
+        C: float | str = "auto",
+        C_grid: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0),
         class_weight: str | None = "balanced",
-        calibration_folds: int = 5,
+        folds: int = 5,
         random_state: int = 0,
     ) -> None:
         self.C = C
+        self.C_grid = C_grid
         self.class_weight = class_weight
-        self.calibration_folds = calibration_folds
+        self.folds = folds
         self.random_state = random_state
+
+    def _svm(self, C: float) -> LinearSVC:
+        return LinearSVC(C=C, class_weight=self.class_weight, random_state=self.random_state, max_iter=5000)
+
+    @staticmethod
+    def _scores(svm: LinearSVC, X: Any) -> np.ndarray:
+        scores = svm.decision_function(X)
+        return scores[:, None] if scores.ndim == 1 else scores
 
     def fit(self, X: Any, y: Any) -> "LinearStanceClassifier":
         X, y = validate_data(self, X, y, accept_sparse="csr")
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise InputError(Errors.E011.format(label=self.classes_[0] if len(self.classes_) else None))
-        folds = min(self.calibration_folds, int(np.bincount(encoded).min()))
+        grid = tuple(self.C_grid) if self.C == "auto" else (float(self.C),)
+        folds = min(self.folds, int(np.bincount(encoded).min()))
         if folds >= 2:
-            base = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
-            cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
-            self.model_ = CalibratedClassifierCV(base, method="sigmoid", cv=cv).fit(X, y)
-            coefs = [c.estimator.coef_ for c in self.model_.calibrated_classifiers_]
+            splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+            splits = list(splitter.split(np.zeros(len(encoded)), encoded))
+            best_f1, best = -1.0, None
+            for C in grid:
+                out_of_fold = np.zeros((len(encoded), 1 if len(self.classes_) == 2 else len(self.classes_)))
+                for train_idx, test_idx in splits:
+                    out_of_fold[test_idx] = self._scores(self._svm(C).fit(X[train_idx], encoded[train_idx]), X[test_idx])
+                predicted = (out_of_fold[:, 0] > 0).astype(int) if out_of_fold.shape[1] == 1 else out_of_fold.argmax(axis=1)
+                f1 = f1_score(encoded, predicted, average="macro")
+                if f1 > best_f1 + 1e-12:
+                    best_f1, best = f1, (C, out_of_fold)
+            self.C_, calibration_scores = best  # type: ignore[misc]
+            self.cv_macro_f1_ = best_f1
+            self.svm_ = self._svm(self.C_).fit(X, encoded)
         else:
-            self.model_ = LogisticRegression(C=10 * self.C, class_weight=self.class_weight, max_iter=2000).fit(X, y)
-            coefs = [self.model_.coef_]
-        coef = np.mean(coefs, axis=0)
-        if coef.shape[0] == 1:  # binary: one row scores the second class
-            coef = np.vstack([-coef[0], coef[0]])
-        self.coef_ = coef
+            self.C_ = 1.0 if self.C == "auto" else float(self.C)
+            self.cv_macro_f1_ = None
+            self.svm_ = self._svm(self.C_).fit(X, encoded)
+            calibration_scores = self._scores(self.svm_, X)
+        self.calibrator_ = LogisticRegression(class_weight=self.class_weight, max_iter=1000).fit(calibration_scores, encoded)
+        coef = self.svm_.coef_
+        # One row per label, for explanations: binary SVMs keep a single row for the second label.
+        self.coef_ = np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef
         return self
 
+    def proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities from SVM scores (``svm_.decision_function``, kept 2-D)."""
+        return self.calibrator_.predict_proba(scores)
+
     def predict_proba(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "model_")
+        check_is_fitted(self, "calibrator_")
         X = validate_data(self, X, accept_sparse="csr", reset=False)
-        return self.model_.predict_proba(X)
+        return self.proba_from_scores(self._scores(self.svm_, X))
 
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
 def make_pipeline(*, random_state: int = 0, **feature_params: Any) -> Pipeline:
-    """The default untrained pipeline: spaCy features, then the calibrated linear classifier."""
+    """An untrained pipeline: spaCy features, then the calibrated linear classifier."""
     return Pipeline(
         [
             ("features", SpacyFeatures(**feature_params)),
@@ -183,14 +219,23 @@ def _numbers(numbers: list[int], limit: int = 10) -> str:
     return f"[{shown}{', ...' if len(numbers) > limit else ''}] ({len(numbers)} in all)"
 
 
+MIN_TARGET_ROWS = 20  # fewer rows than this for a target, and its rows go to the pooled model
+
+
 class StanceModel:
     """A trained stance classifier and its metadata.
 
+    It holds a pooled pipeline trained on every row and, when the training rows carry
+    targets, one pipeline per target with at least ``MIN_TARGET_ROWS`` rows. A row is
+    labelled by its target's pipeline when there is one, else by the pooled pipeline.
     Use :func:`train` or :func:`load_model` to get one.
     """
 
-    def __init__(self, pipeline: Pipeline, metadata: dict[str, Any]) -> None:
+    def __init__(
+        self, pipeline: Pipeline, metadata: dict[str, Any], target_pipelines: dict[str, Pipeline] | None = None
+    ) -> None:
         self.pipeline = pipeline
+        self.target_pipelines = target_pipelines or {}
         self.metadata = metadata
 
     @property
@@ -200,12 +245,23 @@ class StanceModel:
     def __repr__(self) -> str:
         return f"StanceModel(labels={self.labels}, n_examples={self.metadata.get('n_examples')})"
 
+    def pipeline_for(self, target: str | None) -> Pipeline:
+        return self.target_pipelines.get(target, self.pipeline) if target is not None else self.pipeline
+
     def predict_proba(self, X: object) -> np.ndarray:
         """Probabilities, one row per example and one column per label in :attr:`labels` order."""
         examples = to_examples(X)
-        if len(examples) == 0:
-            return np.zeros((0, len(self.labels)))
-        return self.pipeline.predict_proba(examples)
+        labels = self.labels
+        proba = np.zeros((len(examples), len(labels)))
+        routes: dict[int, tuple[Pipeline, list[int]]] = {}
+        for i, target in enumerate(examples.targets):
+            pipeline = self.pipeline_for(target)
+            routes.setdefault(id(pipeline), (pipeline, []))[1].append(i)
+        for pipeline, index in routes.values():
+            part = _pipeline_proba(pipeline, _subset(examples, np.array(index)))
+            columns = [labels.index(str(c)) for c in pipeline.classes_]
+            proba[np.ix_(index, columns)] = part
+        return proba
 
     def predict(self, X: object) -> list[str]:
         proba = self.predict_proba(X)
@@ -242,11 +298,12 @@ class StanceModel:
 
     def explain(self, text: str, *, context: str | None = None, target: str | None = None, top: int = 5) -> list[Reason]:
         """The features that pushed hardest towards the predicted label, strongest first."""
-        features: SpacyFeatures = self.pipeline.named_steps["features"]
-        classifier = self.pipeline.named_steps["classifier"]
+        pipeline = self.pipeline_for(target)
+        features: SpacyFeatures = pipeline.named_steps["features"]
+        classifier: LinearStanceClassifier = pipeline.named_steps["classifier"]
         row = features.transform(Examples([text], [context], [target]))
         label_index = int(np.argmax(classifier.predict_proba(row)[0]))
-        label = self.labels[label_index]
+        label = str(classifier.classes_[label_index])
         weights = classifier.coef_[label_index]
         values = dict(zip(row.indices.tolist(), row.data.tolist()))
         # A name's push is the sum over its distinct columns (a word's own column and its
@@ -260,7 +317,35 @@ class StanceModel:
 
     def save(self, path: str | os.PathLike[str]) -> str:
         """Write the model atomically; return the sha256 of the file."""
-        return artifact.write_model(path, self.pipeline, self.metadata)
+        payload = {"pipeline": self.pipeline, "target_pipelines": self.target_pipelines}
+        return artifact.write_model(path, payload, self.metadata)
+
+
+def _pipeline_proba(pipeline: Pipeline, examples: Examples) -> np.ndarray:
+    """The pipeline's probabilities, scored without building a feature matrix."""
+    features: SpacyFeatures = pipeline.named_steps["features"]
+    classifier: LinearStanceClassifier = pipeline.named_steps["classifier"]
+    svm = classifier.svm_
+    scores = features.decision_function(examples, svm.coef_, svm.intercept_)
+    return classifier.proba_from_scores(scores)
+
+
+def _fit_pipelines(
+    examples: Examples, labels: list[str], *, random_state: int, feature_params: dict[str, Any]
+) -> tuple[Pipeline, dict[str, Pipeline]]:
+    """The pooled pipeline and the per-target pipelines for these rows."""
+    pooled = make_pipeline(random_state=random_state, **feature_params).fit(examples, labels)
+    per_target: dict[str, Pipeline] = {}
+    targets = sorted({t for t in examples.targets if t is not None})
+    if len(targets) > 1 or (targets and None in examples.targets):
+        y = np.array(labels)
+        for target in targets:
+            index = np.array([i for i, t in enumerate(examples.targets) if t == target])
+            if len(index) >= MIN_TARGET_ROWS and len(set(y[index])) >= 2:
+                per_target[target] = make_pipeline(random_state=random_state, **feature_params).fit(
+                    _subset(examples, index), y[index].tolist()
+                )
+    return pooled, per_target
 
 
 def _broadcast(value: str | Sequence[str | None] | None, n: int, name: str) -> list[str | None]:
@@ -317,8 +402,8 @@ def train(
     )
     if len(set(labels)) < 2:
         raise InputError(Errors.E011.format(label=labels[0]))
-    pipeline = make_pipeline(random_state=random_state, **feature_params)
-    pipeline.fit(data, labels)
+    pipeline, per_target = _fit_pipelines(data, labels, random_state=random_state, feature_params=feature_params)
+    classifier = pipeline.named_steps["classifier"]
     metadata = artifact.build_metadata(
         labels=[str(c) for c in pipeline.classes_],
         training_data_sha256=training_data_sha256(data, labels),
@@ -327,11 +412,13 @@ def train(
             "label_counts": dict(sorted(Counter(labels).items())),
             "uses_context": any(c is not None for c in data.contexts),
             "targets": sorted({t for t in data.targets if t is not None}),
+            "per_target_models": sorted(per_target),
             "params": {k: v for k, v in pipeline.get_params().items() if "__" in k and not callable(v)},
+            "chosen_C": classifier.C_,
             "random_state": random_state,
         },
     )
-    return StanceModel(pipeline, metadata)
+    return StanceModel(pipeline, metadata, per_target)
 
 
 def cross_validate(
@@ -365,12 +452,13 @@ def cross_validate(
             f"Cross-validation needs at least 2 examples of every label; {Counter(labels)} has a label with 1."
         )
     splitter = RepeatedStratifiedKFold(n_splits=k, n_repeats=repeats, random_state=random_state)
-    pipeline = make_pipeline(random_state=random_state, **feature_params)
     accuracy, macro, per_label = [], [], {label: [] for label in sorted(set(labels))}
     first_repeat = [None] * len(y)
     for i, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
-        model = clone(pipeline).fit(_subset(data, train_idx), y[train_idx])
-        predicted = model.predict(_subset(data, test_idx))
+        pooled, per_target = _fit_pipelines(
+            _subset(data, train_idx), y[train_idx].tolist(), random_state=random_state, feature_params=feature_params
+        )
+        predicted = np.array(StanceModel(pooled, {}, per_target).predict(_subset(data, test_idx)))
         result = scores(y[test_idx].tolist(), predicted.tolist(), labels=sorted(per_label))
         accuracy.append(result["accuracy"])
         macro.append(result["macro_f1"])
@@ -414,12 +502,10 @@ def load_model(path: str | os.PathLike[str] | None = None, *, expected_sha256: s
     ModelNotFoundError, ModelIntegrityError, ModelVersionError
         With a message that names the problem and the fix.
     """
-    pipeline, header = artifact.read_model(DEFAULT_MODEL if path is None else path, expected_sha256=expected_sha256)
-    if not isinstance(pipeline, Pipeline):
-        from .errors import ModelIntegrityError
-
-        raise ModelIntegrityError(Errors.E002.format(path=path, reason="its payload is not a scikit-learn Pipeline"))
-    return StanceModel(pipeline, header)
+    payload, header = artifact.read_model(DEFAULT_MODEL if path is None else path, expected_sha256=expected_sha256)
+    if not isinstance(payload, dict) or not isinstance(payload.get("pipeline"), Pipeline):
+        raise ModelIntegrityError(Errors.E002.format(path=path, reason="its payload is not a stance model"))
+    return StanceModel(payload["pipeline"], header, payload.get("target_pipelines") or {})
 
 
 _default_model: StanceModel | None = None

@@ -16,8 +16,13 @@ Feature families (each can be switched off):
 * overlap with the ``context`` (the post replied to) and mentions of the ``target``;
 * part-of-speech and dependency features, when the pipeline is a trained one.
 
-When examples carry a ``target``, every feature is also emitted conjoined with that
-target, so one pooled model learns both shared and per-target weights.
+Features fall in three blocks of ``n_features`` hashed columns each: words (n-grams and
+negated words), characters (n-grams within words) and extras (cues, marks, context and
+target relations, syntax). Each block is weighted by idf learned in ``fit`` and divided by
+``sqrt(sum(count * idf**2))``. That normalisation is linear in the token stream, so a
+linear model's scores are sums of per-word vectors that can be cached:
+:meth:`SpacyFeatures.decision_function` predicts without building a sparse matrix, and
+gives the same scores as ``transform`` followed by the matrix product.
 """
 
 from __future__ import annotations
@@ -31,9 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
-from spacy.attrs import LOWER, ORTH
+from spacy.attrs import ORTH
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.strings import hash_string
 
@@ -142,6 +146,8 @@ def _key(namespace: np.uint64, text: str) -> int:
 
 _EMOJI_CATEGORIES = {"So", "Sk"}
 _ELONGATED = re.compile(r"(\w)\1\1")
+_RUNS = re.compile(r"(.)\1{2,}")
+_URL = ("http://", "https://", "www.")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
@@ -186,6 +192,41 @@ def _split_lowercase(word: str, vocabulary: frozenset[str]) -> list[str]:
     return best[n] or [word]
 
 
+WORD, CHAR, EXTRA = 0, 1, 2
+BLOCKS = ("words", "characters", "extras")
+_LENGTH_BANDS = ("0", "1", "2-3", "4-7", "8-15", "16+")
+
+
+def _length_band(lengths: np.ndarray) -> np.ndarray:
+    return np.searchsorted(np.array([1, 2, 4, 8, 16]), lengths, side="right")
+
+
+def _ragged(flat: np.ndarray, ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate ``flat[ptr[r]:ptr[r+1]]`` for every r in ``rows``; also return each value's position in ``rows``."""
+    starts = ptr[rows]
+    lengths = ptr[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    within = np.arange(len(owner)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return flat[np.repeat(starts, lengths) + within], owner
+
+
+@dataclass
+class _Occurrences:
+    """Where each feature occurs in a batch: block, row (document) and column, one entry per occurrence.
+
+    Character n-grams are kept per token (``token_doc``, ``token_row``) so that scoring can
+    use per-word sums instead of expanding them.
+    """
+
+    n: int
+    word_rows: np.ndarray
+    word_cols: np.ndarray
+    extra_rows: np.ndarray
+    extra_cols: np.ndarray
+    token_doc: np.ndarray
+    token_row: np.ndarray
+
+
 class SpacyFeatures(TransformerMixin, BaseEstimator):
     """Hashed sparse features for replies, computed with spaCy.
 
@@ -195,17 +236,21 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         ``"blank"`` for ``spacy.blank("en")`` plus stance's rule-based components, or
         the name of an installed trained spaCy pipeline (adds POS and dependency features).
     n_features : int, default=2**18
-        Number of hashed columns.
+        Hashed columns per block (words, characters, extras); the output has three times as many.
     word_ngrams : int, default=2
         Longest word n-gram (1 to 3).
     char_ngrams : tuple of (int, int) or None, default=(2, 5)
         Range of character n-gram lengths taken within each word; ``None`` turns them off.
-    negation, cues, marks, hashtags, context, target_conjunction : bool, default=True
-        Switch the matching feature family on or off.
-    sublinear_tf : bool, default=True
-        Use ``1 + log(count)`` instead of raw counts.
-    norm : {"l2", None}, default="l2"
-        Row normalisation.
+    negation : bool, default=True
+        Words inside a negation's scope become distinct "not <word>" features.
+    extras : bool, default=True
+        The extras block: cue lexicons, surface marks, length, context and target relations.
+    extras_weight : float, default=0.5
+        Weight of the extras block against the word and character blocks (1 each).
+    hashtags : bool, default=False
+        Also add the words of segmented hashtags to the extras block.
+    idf : bool, default=True
+        Weight features by inverse document frequency learned in ``fit``.
     batch_size : int, default=1000
         Texts per ``nlp.pipe`` batch.
 
@@ -213,7 +258,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
     --------
     >>> features = SpacyFeatures().fit(["I agree", "Not convinced"])
     >>> features.transform(["Great essay!", ""]).shape
-    (2, 262144)
+    (2, 786432)
     """
 
     def __init__(
@@ -224,13 +269,10 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         word_ngrams: int = 2,
         char_ngrams: tuple[int, int] | None = (2, 5),
         negation: bool = True,
-        cues: bool = True,
-        marks: bool = True,
-        hashtags: bool = True,
-        context: bool = True,
-        target_conjunction: bool = True,
-        sublinear_tf: bool = True,
-        norm: str | None = "l2",
+        extras: bool = True,
+        extras_weight: float = 0.5,
+        hashtags: bool = False,
+        idf: bool = True,
         batch_size: int = 1000,
     ) -> None:
         self.pipeline = pipeline
@@ -238,22 +280,19 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
         self.negation = negation
-        self.cues = cues
-        self.marks = marks
+        self.extras = extras
+        self.extras_weight = extras_weight
         self.hashtags = hashtags
-        self.context = context
-        self.target_conjunction = target_conjunction
-        self.sublinear_tf = sublinear_tf
-        self.norm = norm
+        self.idf = idf
         self.batch_size = batch_size
 
     # -- sklearn API -------------------------------------------------------------------
     def fit(self, X: object, y: object = None) -> "SpacyFeatures":
-        """Load the spaCy pipeline and learn the hashtag-splitting word list."""
+        """Load the spaCy pipeline, learn the hashtag word list and the idf weights."""
         if self.word_ngrams not in (1, 2, 3):
             raise InputError(f"word_ngrams must be 1, 2 or 3, not {self.word_ngrams!r}.")
-        if self.norm not in ("l2", None):
-            raise InputError(f"norm must be 'l2' or None, not {self.norm!r}.")
+        if self.char_ngrams is not None and not (1 <= self.char_ngrams[0] <= self.char_ngrams[1]):
+            raise InputError(f"char_ngrams must be (low, high) with 1 <= low <= high, not {self.char_ngrams!r}.")
         examples = to_examples(X)
         self.nlp_ = make_nlp(self.pipeline)
         self.syntax_ = has_syntax(self.nlp_)
@@ -263,14 +302,37 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         self.segment_vocabulary_ = frozenset(w for w, c in counts.items() if c >= 2) | frozenset(
             {"a", "i", "no", "we", "us", "me", "my", "is", "to", "of", "in", "on", "it", "be"}
         )
+        self.block_weights_ = np.array([1.0, 1.0 if self.char_ngrams else 0.0, self.extras_weight if self.extras else 0.0])
+        self.idf_ = np.ones((3, self.n_features))
         self._reset_caches()
+        if self.idf and len(examples):
+            df = np.zeros((3, self.n_features))
+            for occ in self._occurrences(examples):
+                for block, (rows, cols) in enumerate(self._block_entries(occ)):
+                    pairs = np.unique(rows * self.n_features + cols)
+                    df[block] += np.bincount(pairs % self.n_features, minlength=self.n_features)
+            self.idf_ = np.log((1.0 + len(examples)) / (1.0 + df)) + 1.0
         return self
 
     def transform(self, X: object) -> sp.csr_matrix:
-        """Featurize ``X`` into a ``(n_samples, n_features)`` CSR matrix."""
-        check_is_fitted(self, "segment_vocabulary_")
+        """Featurize ``X`` into a ``(n_samples, 3 * n_features)`` CSR matrix."""
+        check_is_fitted(self, "idf_")
         examples = to_examples(X)
-        return self._to_matrix(self._keys_per_example(examples), len(examples))
+        parts = [self._matrix(occ) for occ in self._occurrences(examples)]
+        if not parts:
+            return sp.csr_matrix((0, 3 * self.n_features))
+        return sp.vstack(parts, format="csr") if len(parts) > 1 else parts[0]
+
+    def decision_function(self, X: object, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        """``transform(X) @ coef.T + intercept``, computed without building the matrix.
+
+        Per-word sums of the character block are cached per ``coef`` (by identity), so
+        pass the same array each time.
+        """
+        check_is_fitted(self, "idf_")
+        examples = to_examples(X)
+        out = [self._scores(occ, coef, intercept) for occ in self._occurrences(examples)]
+        return np.vstack(out) if out else np.zeros((0, coef.shape[0]))
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
@@ -280,277 +342,406 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         return tags
 
     # -- pickling: the spaCy pipeline and caches are rebuilt, never pickled -------------
+    _TRANSIENT = ("nlp_", "_cache", "_score_cache")
+
     def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        for name in ("nlp_", "_word_cache", "_context_cache", "_mark_cache", "_target_words"):
-            state.pop(name, None)
-        return state
+        return {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        if "segment_vocabulary_" in state:
+        if "idf_" in state:
             self.nlp_ = make_nlp(self.pipeline)
             self._reset_caches()
 
-    # -- feature extraction ------------------------------------------------------------
-    # The fast path works per distinct token (memoized) and per batch (numpy); the named
-    # path below derives the same keys with readable names, for explanations and tests.
+    # -- per-word cache ----------------------------------------------------------------
     def _reset_caches(self) -> None:
-        self._word_cache: dict[int, tuple[np.ndarray, np.uint64, int, bool, frozenset[str], int, int]] = {}
-        self._context_cache: dict[str, frozenset[int]] = {}
-        self._mark_cache: dict[str, int] = {}
-        self._target_words: dict[str, frozenset[str]] = {}
+        self._cache = _WordCache(self)
+        self._score_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def _mark_key(self, name: str, namespace: np.uint64 = NS_MARK) -> np.uint64:
-        key = self._mark_cache.get(name)
-        if key is None:
-            key = self._mark_cache[name] = _key(namespace, name)
-        return key
+    def _column(self, namespace: np.uint64, text: str) -> int:
+        return _key(namespace, text) % self.n_features
 
-    def _word_info(self, orth: int, text: str) -> tuple[np.ndarray, np.uint64, int, bool, frozenset[str], int, int]:
-        """Keys of one distinct token, its negated-word key, content-word id, wordlike flag."""
-        if len(self._word_cache) > 500_000:  # bound memory on endless streams
-            self._word_cache.clear()
+    def normalise(self, text: str) -> str:
+        """The form a token's word and character features are computed from."""
         lower = text.lower()
-        keys = np.array([k for _, k in self._named_word_keys(text)], dtype=_U64)
-        content = hash_string(lower) if lower.isalpha() and lower not in STOP_WORDS else 0
-        wordlike = not (
-            not any(ch.isalnum() for ch in text)
-            or text.startswith(("@", "#", "http://", "https://", "www."))
-            or _is_emoji(text)
-        )
-        words = frozenset([lower, *segment_hashtag(text, self.segment_vocabulary_)] if text.startswith("#") else [lower])
-        info = (keys, _key(NS_NEG, lower), content, wordlike, words, hash_string(lower), len(keys))
-        self._word_cache[orth] = info
-        return info
+        if lower.startswith(_URL):
+            return "<url>"
+        return _RUNS.sub(r"\1\1", lower)
 
-    def _named_word_keys(self, text: str) -> list[tuple[str, np.uint64]]:
-        lower = text.lower()
-        out: list[tuple[str, np.uint64]] = [(lower, _key(NS_WORD, lower))]
-        if self.char_ngrams and len(lower) > 1:
+    def _named_word_features(self, text: str) -> list[tuple[int, str, int]]:
+        """(block, name, column) of the per-token features of one token (named after the word)."""
+        form = self.normalise(text)
+        out = [(WORD, form, self._column(NS_WORD, form))]
+        if self.char_ngrams and form != "<url>" and not form.startswith("@"):
             lo, hi = self.char_ngrams
-            padded = f"<{lower}>"
+            padded = f" {form} "
             for n in range(lo, hi + 1):
                 for i in range(len(padded) - n + 1):
-                    gram = padded[i : i + n]
-                    # Named after the word, so explanations speak of words, not fragments.
-                    out.append((lower, _key(NS_CHAR, gram)))
-        if self.marks:
-            for mark in self._word_marks(text):
-                out.append((mark, _key(NS_MARK, mark)))
-        if self.hashtags and text.startswith("#") and len(text) > 1:
-            for word in segment_hashtag(text, self.segment_vocabulary_):
-                out.append((word, _key(NS_WORD, word)))
+                    out.append((CHAR, form, self._column(NS_CHAR, padded[i : i + n])))
+        if self.extras:
+            for mark in _word_marks(text):
+                out.append((EXTRA, mark, self._column(NS_MARK, mark)))
+            if self.hashtags and text.startswith("#") and len(text) > 1:
+                for word in segment_hashtag(text, self.segment_vocabulary_):
+                    out.append((EXTRA, f"#{word}", self._column(NS_MARK, "#" + word)))
         return out
 
-    @staticmethod
-    def _word_marks(text: str) -> list[str]:
-        marks = []
-        if text.startswith("@") and len(text) > 1:
-            marks.append("[mention]")
-        elif text.startswith("#") and len(text) > 1:
-            marks.append("[hashtag]")
-        elif text.startswith(("http://", "https://", "www.")):
-            marks.append("[url]")
-        if _is_emoji(text):
-            marks.append("[emoji]")
-        if text == "?":
-            marks.append("[question mark]")
-        elif text == "!":
-            marks.append("[exclamation mark]")
-        if _ELONGATED.search(text):
-            marks.append("[elongated word]")
-        if len(text) > 2 and text.isupper() and text.isalpha():
-            marks.append("[shouting]")
-        return marks
+    # -- occurrences ---------------------------------------------------------------------
+    def _occurrences(self, examples: Examples):
+        """Yield an :class:`_Occurrences` per batch of ``batch_size`` examples."""
+        for start in range(0, len(examples), self.batch_size):
+            stop = start + self.batch_size
+            yield self._batch(
+                examples.texts[start:stop], examples.contexts[start:stop], examples.targets[start:stop]
+            )
 
-    @staticmethod
-    def _ngram_keys(lower_ids: np.ndarray, n: int, namespace: np.uint64) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            combined = lower_ids[: len(lower_ids) - n + 1].copy()
-            for offset in range(1, n):
-                combined = combined * _PAIR + lower_ids[offset : len(lower_ids) - n + 1 + offset]
-        return _mix(combined, namespace)
+    def _batch(self, texts: list[str], contexts: list[str | None], targets: list[str | None]) -> _Occurrences:
+        n = len(texts)
+        docs = list(self.nlp_.pipe(texts, batch_size=self.batch_size))
+        orths = [doc.to_array(ORTH) for doc in docs]
+        lengths = np.fromiter((len(o) for o in orths), dtype=np.int64, count=n)
+        token_doc = np.repeat(np.arange(n), lengths)
+        flat = np.concatenate(orths) if n else np.zeros(0, dtype=_U64)
+        cache = self._cache
+        unique, inverse = np.unique(flat, return_inverse=True)
+        token_row = cache.rows(unique.tolist(), docs[0].vocab.strings if docs else None)[inverse]
+        arrays = cache.arrays()
 
-    def _doc_mark_names(
-        self,
-        doc,
-        infos: list[tuple[np.ndarray, np.uint64, int, bool, frozenset[str], int, int]],
-        context_words: frozenset[int] | None,
-        target: str | None,
-    ) -> tuple[list[str], set[int]]:
-        """Document-level feature names, and the content words shared with the context."""
-        names: list[str] = []
-        if self.cues and doc.user_data.get(CUES):
-            negated = doc.user_data[NEGATED]
-            for category, start, _end in doc.user_data[CUES]:
-                names.append(f"[{'negated ' if negated[start] else ''}{category} cue]")
-        if self.marks:
-            n = len(doc)
-            band = "0" if n == 0 else "1" if n == 1 else "2-3" if n < 4 else "4-7" if n < 8 else "8-15" if n < 16 else "16+"
-            names.append(f"[length {band}]")
-            if n and not any(info[3] for info in infos):
-                names.append("[no words]")
-        shared: set[int] = set()
-        if self.context and context_words is not None:
-            content = {info[2] for info in infos if info[2]}
-            shared = content & context_words
-            share = len(shared) / len(content) if content else 0.0
-            band = "none" if not shared else "low" if share < 0.25 else "mid" if share < 0.6 else "high"
-            names.append(f"[context overlap {band}]")
-        if target is not None:
-            names.append("[mentions target]" if self._mentions(infos, target) else "[target not mentioned]")
-        return names, shared
+        # words: unigrams (negated inside a negation's scope) and n-grams within a document
+        word_ids = arrays.word_id[token_row]
+        unigram = _mix(word_ids, NS_WORD)
+        if self.negation and len(flat):
+            negated = np.fromiter(
+                (flag for doc in docs for flag in doc.user_data.get(NEGATED, [False] * len(doc))), dtype=bool, count=len(flat)
+            )
+            unigram = np.where(negated, _mix(word_ids, NS_NEG), unigram)
+        word_cols = [unigram]
+        word_rows = [token_doc]
+        combined = word_ids
+        for k, namespace in ((2, NS_BIGRAM), (3, NS_TRIGRAM)):
+            if self.word_ngrams < k or len(flat) < k:
+                break
+            with np.errstate(over="ignore"):
+                combined = combined[:-1] * _PAIR + word_ids[k - 1 :]
+            inside = token_doc[: len(flat) - k + 1] == token_doc[k - 1 :]
+            word_cols.append(_mix(combined, namespace)[inside])
+            word_rows.append(token_doc[: len(flat) - k + 1][inside])
 
-    def _mentions(self, infos: list[tuple], target: str) -> bool:
-        target_words = self._target_words.get(target)
-        if target_words is None:
-            target_words = frozenset(w for w in re.findall(r"[a-z]+", target.lower()) if w not in STOP_WORDS)
-            self._target_words[target] = target_words
-        return any(not target_words.isdisjoint(info[4]) for info in infos)
+        # extras: per-word marks, then document-level relations
+        extra_rows: list[np.ndarray] = []
+        extra_cols: list[np.ndarray] = []
+        if self.extras:
+            cols, owner = _ragged(arrays.extra_flat, arrays.extra_ptr, token_row)
+            extra_cols.append(cols)
+            extra_rows.append(token_doc[owner])
+            doc_names = self._document_names(docs, lengths, token_doc, token_row, arrays, contexts, targets)
+            if doc_names:
+                rows, names = zip(*doc_names)
+                extra_rows.append(np.array(rows, dtype=np.int64))
+                extra_cols.append(np.array([self._mark_column(name) for name in names], dtype=np.int64))
+            band_cols = np.array([self._mark_column(f"[length {b}]") for b in _LENGTH_BANDS], dtype=np.int64)
+            extra_rows.append(np.arange(n))
+            extra_cols.append(band_cols[_length_band(lengths)])
+        size = _U64(self.n_features)
+        return _Occurrences(
+            n=n,
+            word_rows=np.concatenate(word_rows),
+            word_cols=(np.concatenate(word_cols) % size).astype(np.int64),
+            extra_rows=np.concatenate(extra_rows) if extra_rows else np.zeros(0, dtype=np.int64),
+            extra_cols=np.concatenate(extra_cols) if extra_cols else np.zeros(0, dtype=np.int64),
+            token_doc=token_doc,
+            token_row=token_row,
+        )
 
-    def _syntax_named_keys(self, doc) -> list[tuple[str, np.uint64]]:
-        out = []
-        for token in doc:
-            out.append((f"pos {token.pos_}", self._mark_key(f"pos {token.pos_}", NS_POS)))
-            if token.dep_ and token.head is not token:
-                arc = f"{token.dep_}({token.head.lemma_.lower()}, {token.lemma_.lower()})"
-                out.append((arc, self._mark_key(arc, NS_DEP)))
-        return out
+    def _mark_column(self, name: str) -> int:
+        column = self._cache.marks.get(name)
+        if column is None:
+            column = self._cache.marks[name] = self._column(NS_MARK, name)
+        return column
 
-    def _context_words(self, contexts: list[str | None]) -> list[frozenset[int] | None]:
-        missing = sorted({c for c in contexts if c is not None and c not in self._context_cache})
-        if missing:
-            if len(self._context_cache) > 10_000:
-                self._context_cache.clear()
-            for text, doc in zip(missing, self.nlp_.pipe(missing, batch_size=self.batch_size)):
-                self._context_cache[text] = frozenset(
-                    int(t.lower) for t in doc if t.is_alpha and t.lower_ not in STOP_WORDS
-                )
-        return [None if c is None else self._context_cache[c] for c in contexts]
-
-    def _target_salt(self, target: str | None) -> np.uint64:
-        return _U64(0) if target is None else _U64(hash_string(target.lower())) ^ NS_TARGET
-
-    def _keys_per_example(self, examples: Examples) -> tuple[np.ndarray, np.ndarray]:
-        """Feature keys of a batch, flat, with the row each key belongs to (repeats count).
-
-        Per document this only gathers memoized arrays into Python lists; all numpy work
-        (n-grams, target conjunction) happens once per batch.
-        """
-        contexts = self._context_words(examples.contexts) if self.context else [None] * len(examples)
-        cache = self._word_cache
-        negation = self.negation
-        parts: list[np.ndarray] = []
-        lengths: list[int] = []
-        lowers: list[int] = []
-        doc_lengths: list[int] = []
-        marks: list[np.uint64] = []
-        mark_key = self._mark_key
-        for doc, context_words, target in zip(
-            self.nlp_.pipe(examples.texts, batch_size=self.batch_size), contexts, examples.targets
-        ):
-            strings = doc.vocab.strings
-            infos = []
-            for orth in doc.to_array(ORTH).tolist():
-                info = cache.get(orth)
-                infos.append(info if info is not None else self._word_info(orth, strings[orth]))
-            parts.extend([info[0] for info in infos])
-            lowers.extend([info[5] for info in infos])
-            size = sum([info[6] for info in infos])
-            doc_lengths.append(len(infos))
-            names, shared = self._doc_mark_names(doc, infos, context_words, target)
-            marks.clear()
-            if negation:
+    def _document_names(self, docs, lengths, token_doc, token_row, arrays, contexts, targets) -> list[tuple[int, str]]:
+        """Document-level extras as (row, feature name) pairs."""
+        names: list[tuple[int, str]] = []
+        for i, doc in enumerate(docs):
+            cues = doc.user_data.get(CUES)
+            if cues:
                 negated = doc.user_data.get(NEGATED)
-                if negated and any(negated):
-                    marks.extend(info[1] for info, neg in zip(infos, negated) if neg)
-            marks.extend(mark_key(name) for name in names)
-            if shared:
-                marks.extend(_mix(np.fromiter(shared, dtype=_U64, count=len(shared)), NS_CTX))
-            if self.syntax_:
-                marks.extend(k for _, k in self._syntax_named_keys(doc))
-            if marks:
-                parts.append(np.array(marks, dtype=_U64))
-                size += len(marks)
-            lengths.append(size)
-        keys = np.concatenate(parts) if parts else np.zeros(0, dtype=_U64)
-        rows = np.repeat(np.arange(len(lengths)), lengths)
-        salts = np.array([self._target_salt(t) for t in examples.targets], dtype=_U64)
-        ngram_keys, ngram_rows = self._ngrams(np.array(lowers, dtype=_U64), np.array(doc_lengths, dtype=np.int64))
-        keys = np.concatenate([keys, ngram_keys])
-        rows = np.concatenate([rows, ngram_rows])
-        if self.target_conjunction and salts.any():
-            has_target = salts[rows] != 0
-            keys = np.concatenate([keys, _mix(keys[has_target], salts[rows[has_target]])])
-            rows = np.concatenate([rows, rows[has_target]])
-        return keys, rows
-
-    def _ngrams(self, flat: np.ndarray, doc_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Word n-grams of a whole batch in one numpy pass, dropping those across documents."""
-        owner = np.repeat(np.arange(len(doc_lengths)), doc_lengths)
-        keys, rows = [np.zeros(0, dtype=_U64)], [np.zeros(0, dtype=np.int64)]
-        for n, namespace in ((2, NS_BIGRAM), (3, NS_TRIGRAM)):
-            if self.word_ngrams < n or len(flat) < n:
+                for category, start, _end in cues:
+                    names.append((i, f"[{'negated ' if negated and negated[start] else ''}{category} cue]"))
+        wordlike = np.bincount(token_doc, weights=arrays.wordlike[token_row], minlength=len(docs))
+        names.extend((int(i), "[no words]") for i in np.flatnonzero((wordlike == 0) & (lengths > 0)))
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        cache = self._cache
+        for i, (context, target) in enumerate(zip(contexts, targets)):
+            if context is None and target is None:
                 continue
-            start_owner = owner[: len(flat) - n + 1]
-            inside = start_owner == owner[n - 1 :]
-            keys.append(self._ngram_keys(flat, n, namespace)[inside])
-            rows.append(start_owner[inside])
-        return np.concatenate(keys), np.concatenate(rows)
+            rows = token_row[offsets[i] : offsets[i + 1]].tolist()
+            if context is not None:
+                context_words = self._context_words(context)
+                content = {cache.content[r] for r in rows} - {0}
+                shared = content & context_words
+                share = len(shared) / len(content) if content else 0.0
+                band = "none" if not shared else "low" if share < 0.25 else "mid" if share < 0.6 else "high"
+                names.append((i, f"[context overlap {band}]"))
+                names.extend((i, f"[shares '{cache.form[r]}' with the context]") for r in rows if cache.content[r] in shared)
+            if target is not None:
+                names.append((i, f"[target {target.lower()}]"))  # lets a pooled model learn per-target leanings
+                target_words = self._target_words(target)
+                mentioned = any(not target_words.isdisjoint(cache.words[r]) for r in rows)
+                names.append((i, "[mentions target]" if mentioned else "[target not mentioned]"))
+        if self.syntax_:
+            for i, doc in enumerate(docs):
+                for token in doc:
+                    names.append((i, f"[pos {token.pos_}]"))
+                    if token.dep_ and token.head is not token:
+                        names.append((i, f"[{token.dep_}({token.head.lemma_.lower()}, {token.lemma_.lower()})]"))
+        return names
 
-    def _to_matrix(self, batch: tuple[np.ndarray, np.ndarray], n_rows: int) -> sp.csr_matrix:
-        keys, rows = batch
-        columns = (keys % _U64(self.n_features)).astype(np.int32)
-        # COO -> CSR groups keys by row in one counting pass and sums repeated columns.
+    def _context_words(self, context: str) -> frozenset[int]:
+        cache = self._cache.contexts
+        words = cache.get(context)
+        if words is None:
+            if len(cache) > 10_000:
+                cache.clear()
+            words = cache[context] = frozenset(
+                hash_string(self.normalise(t.text)) for t in self.nlp_.tokenizer(context)
+                if t.is_alpha and t.lower_ not in STOP_WORDS
+            )
+        return words
+
+    def _target_words(self, target: str) -> frozenset[str]:
+        cache = self._cache.targets
+        words = cache.get(target)
+        if words is None:
+            words = cache[target] = frozenset(w for w in re.findall(r"[a-z]+", target.lower()) if w not in STOP_WORDS)
+        return words
+
+    # -- matrix and scores ---------------------------------------------------------------
+    def _block_entries(self, occ: _Occurrences) -> list[tuple[np.ndarray, np.ndarray]]:
+        arrays = self._cache.arrays()
+        char_cols, owner = _ragged(arrays.char_flat, arrays.char_ptr, occ.token_row)
+        return [
+            (occ.word_rows, occ.word_cols),
+            (occ.token_doc[owner], char_cols),
+            (occ.extra_rows, occ.extra_cols),
+        ]
+
+    def _matrix(self, occ: _Occurrences) -> sp.csr_matrix:
+        rows, cols, data = [], [], []
+        for block, (block_rows, block_cols) in enumerate(self._block_entries(occ)):
+            weight = self.block_weights_[block]
+            if weight == 0 or not len(block_cols):
+                continue
+            idf = self.idf_[block][block_cols]
+            norm = np.sqrt(np.bincount(block_rows, weights=idf**2, minlength=occ.n))
+            norm[norm == 0] = 1.0
+            rows.append(block_rows)
+            cols.append(block_cols + block * self.n_features)
+            data.append(idf * (weight / norm)[block_rows])
+        if not rows:
+            return sp.csr_matrix((occ.n, 3 * self.n_features))
         matrix = sp.csr_matrix(
-            (np.ones(len(columns)), (rows, columns)), shape=(n_rows, self.n_features)
+            (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(occ.n, 3 * self.n_features)
         )
         matrix.sum_duplicates()
-        if self.sublinear_tf:
-            np.log(matrix.data, out=matrix.data)
-            matrix.data += 1.0  # a single occurrence weighs 1
-        if self.norm == "l2":
-            matrix = normalize(matrix, norm="l2", copy=False)
         return matrix
 
+    def _scores(self, occ: _Occurrences, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        k = coef.shape[0]
+        tables, per_word_scores, per_word_norms = self._score_tables(coef)
+        scores = np.zeros((occ.n, k)) + intercept
+        for block in (WORD, CHAR, EXTRA):
+            weight = self.block_weights_[block]
+            if weight == 0:
+                continue
+            if block == CHAR:
+                rows = occ.token_doc
+                contributions = per_word_scores[occ.token_row]
+                norm2 = np.bincount(rows, weights=per_word_norms[occ.token_row], minlength=occ.n)
+            else:
+                rows, cols = (occ.word_rows, occ.word_cols) if block == WORD else (occ.extra_rows, occ.extra_cols)
+                idf = self.idf_[block][cols]
+                contributions = tables[block][cols] * idf[:, None]
+                norm2 = np.bincount(rows, weights=idf**2, minlength=occ.n)
+            norm = np.sqrt(norm2)
+            norm[norm == 0] = 1.0
+            scale = weight / norm
+            for j in range(k):
+                scores[:, j] += np.bincount(rows, weights=contributions[:, j], minlength=occ.n) * scale
+        return scores
+
+    def _score_tables(self, coef: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """Per-block weight tables (column -> class weights) and per-word character sums for ``coef``."""
+        key = id(coef)
+        entry = self._score_cache.get(key)
+        if entry is None or entry[0] is not coef:
+            d = self.n_features
+            tables = [np.ascontiguousarray(coef[:, b * d : (b + 1) * d].T) for b in range(3)]
+            entry = (coef, tables, np.zeros((0, coef.shape[0])), np.zeros(0))
+        coef_, tables, per_word, norms = entry
+        arrays = self._cache.arrays()
+        n_words = len(arrays.char_ptr) - 1
+        if len(norms) < n_words:
+            new = np.arange(len(norms), n_words)
+            cols, owner = _ragged(arrays.char_flat, arrays.char_ptr, new)
+            idf = self.idf_[CHAR][cols]
+            add_norms = np.bincount(owner, weights=idf**2, minlength=len(new))
+            weighted = tables[CHAR][cols] * idf[:, None]
+            add_scores = np.column_stack(
+                [np.bincount(owner, weights=weighted[:, j], minlength=len(new)) for j in range(coef.shape[0])]
+            ) if len(new) else np.zeros((0, coef.shape[0]))
+            per_word = np.vstack([per_word, add_scores])
+            norms = np.concatenate([norms, add_norms])
+        if len(self._score_cache) > 8:
+            self._score_cache.clear()
+        self._score_cache[key] = (coef_, tables, per_word, norms)
+        return tables, per_word, norms
+
+    # -- explanations ----------------------------------------------------------------------
     def explain_features(
         self, text: str, *, context: str | None = None, target: str | None = None
     ) -> list[tuple[str, int]]:
         """Readable names and column indices of every feature of one text.
 
-        The names come from a slower path that derives exactly the keys ``transform``
-        hashes, so every listed column is one ``transform`` sets.
+        Character n-grams are named after their word, so that explanations speak of
+        words. Every listed column is one that ``transform`` sets for this text.
         """
-        check_is_fitted(self, "segment_vocabulary_")
+        check_is_fitted(self, "idf_")
+        occ = self._batch([text], [context], [target])
         doc = self.nlp_(text)
-        context_words = self._context_words([context])[0] if self.context else None
-        named: list[tuple[str, np.uint64]] = []
-        infos = []
-        for token in doc:
-            named.extend(self._named_word_keys(token.text))
-            infos.append(self._word_info(token.orth, token.text))
-        if self.negation:
-            named.extend(
-                (f"not '{t.lower_}'", info[1]) for t, info, neg in zip(doc, infos, doc.user_data[NEGATED]) if neg
+        forms = [self.normalise(t.text) for t in doc]
+        d = self.n_features
+        named: list[tuple[str, int]] = []
+        negated = doc.user_data.get(NEGATED) or [False] * len(doc)
+        for token, form, neg in zip(doc, forms, negated):
+            for block, name, column in self._named_word_features(token.text):
+                if block == WORD and neg and self.negation:
+                    named.append((f"not '{form}'", self._column(NS_NEG, form)))
+                elif self.block_weights_[block]:
+                    named.append((name, column + block * d))
+        for k, namespace in ((2, NS_BIGRAM), (3, NS_TRIGRAM)):
+            if self.word_ngrams >= k and len(doc) >= k:
+                ids = np.array([hash_string(f) for f in forms], dtype=_U64)
+                combined = ids
+                for offset in range(1, k):
+                    with np.errstate(over="ignore"):
+                        combined = combined[:-1] * _PAIR + ids[offset:]
+                for i, key in enumerate(_mix(combined, namespace) % _U64(d)):
+                    named.append((" ".join(forms[i : i + k]), int(key)))
+        if self.extras:
+            cache = self._cache
+            arrays = cache.arrays()
+            docs_names = self._document_names(
+                [doc], np.array([len(doc)]), occ.token_doc, occ.token_row, arrays, [context], [target]
             )
-        names, shared = self._doc_mark_names(doc, infos, context_words, target)
-        named.extend((name, self._mark_key(name)) for name in names)
-        named.extend(
-            (f"shares '{doc.vocab.strings[h]}' with the context", _mix(np.array([h], dtype=_U64), NS_CTX)[0])
-            for h in shared
+            names = [name for _, name in docs_names]
+            names.append(f"[length {_LENGTH_BANDS[_length_band(np.array([len(doc)]))[0]]}]")
+            named.extend((name, self._mark_column(name) + EXTRA * d) for name in names)
+        return named
+
+
+def _word_marks(text: str) -> list[str]:
+    marks = []
+    if text.startswith("@") and len(text) > 1:
+        marks.append("[mention]")
+    elif text.startswith("#") and len(text) > 1:
+        marks.append("[hashtag]")
+    elif text.startswith(_URL):
+        marks.append("[url]")
+    if _is_emoji(text):
+        marks.append("[emoji]")
+    if text == "?":
+        marks.append("[question mark]")
+    elif text == "!":
+        marks.append("[exclamation mark]")
+    if _ELONGATED.search(text):
+        marks.append("[elongated word]")
+    if len(text) > 2 and text.isupper() and text.isalpha():
+        marks.append("[shouting]")
+    return marks
+
+
+@dataclass
+class _CacheArrays:
+    word_id: np.ndarray
+    wordlike: np.ndarray
+    char_flat: np.ndarray
+    char_ptr: np.ndarray
+    extra_flat: np.ndarray
+    extra_ptr: np.ndarray
+
+
+class _WordCache:
+    """Everything about a distinct token (by its spaCy ORTH hash), computed once.
+
+    Rows are appended as new tokens are seen; numpy views are rebuilt only when rows
+    were added. Memory is bounded: past ``limit`` rows the cache starts over.
+    """
+
+    limit = 1_000_000
+
+    def __init__(self, features: SpacyFeatures) -> None:
+        self.features = features
+        self.row_of: dict[int, int] = {}
+        self.form: list[str] = []
+        self.word_id: list[int] = []
+        self.content: list[int] = []
+        self.wordlike: list[bool] = []
+        self.words: list[frozenset[str]] = []
+        self.char_cols: list[np.ndarray] = []
+        self.extra_cols: list[np.ndarray] = []
+        self.marks: dict[str, int] = {}
+        self.contexts: dict[str, frozenset[int]] = {}
+        self.targets: dict[str, frozenset[str]] = {}
+        self._arrays: _CacheArrays | None = None
+
+    def rows(self, orths: list[int], strings) -> np.ndarray:
+        if len(self.row_of) + len(orths) > self.limit:
+            self.__init__(self.features)  # type: ignore[misc]
+            self.features._score_cache.clear()
+        row_of = self.row_of
+        out = np.empty(len(orths), dtype=np.int64)
+        for i, orth in enumerate(orths):
+            row = row_of.get(orth)
+            out[i] = self._add(orth, strings[orth]) if row is None else row
+        return out
+
+    def _add(self, orth: int, text: str) -> int:
+        features = self.features
+        form = features.normalise(text)
+        named = features._named_word_features(text)
+        row = len(self.form)
+        self.row_of[orth] = row
+        self.form.append(form)
+        self.word_id.append(hash_string(form))
+        self.content.append(hash_string(form) if form.isalpha() and form not in STOP_WORDS else 0)
+        self.wordlike.append(
+            any(ch.isalnum() for ch in text) and not text.startswith(("@", "#", *_URL)) and not _is_emoji(text)
         )
-        if self.syntax_:
-            named.extend(self._syntax_named_keys(doc))
-        lowers = [t.lower_ for t in doc]
-        lower_ids = doc.to_array([LOWER]).astype(_U64) if len(doc) else np.zeros(0, dtype=_U64)
-        for n, namespace in ((2, NS_BIGRAM), (3, NS_TRIGRAM)):
-            if self.word_ngrams >= n and len(doc) >= n:
-                for i, key in enumerate(self._ngram_keys(lower_ids, n, namespace)):
-                    named.append((" ".join(lowers[i : i + n]), key))
-        if self.target_conjunction and target is not None:
-            salt = self._target_salt(target)
-            keys = _mix(np.array([k for _, k in named], dtype=_U64), salt)
-            named.extend((f"{name} (for {target})", k) for (name, _), k in zip(list(named), keys))
-        size = _U64(self.n_features)
-        return [(name, int(key % size)) for name, key in named]
+        words = {form}
+        if text.startswith("#"):
+            words.update(segment_hashtag(text, features.segment_vocabulary_))
+        self.words.append(frozenset(words))
+        self.char_cols.append(np.array([c for b, _, c in named if b == CHAR], dtype=np.int64))
+        self.extra_cols.append(np.array([c for b, _, c in named if b == EXTRA], dtype=np.int64))
+        self._arrays = None
+        return row
+
+    def arrays(self) -> _CacheArrays:
+        if self._arrays is None:
+            def flat(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+                ptr = np.zeros(len(parts) + 1, dtype=np.int64)
+                np.cumsum([len(p) for p in parts], out=ptr[1:])
+                return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)), ptr
+
+            char_flat, char_ptr = flat(self.char_cols)
+            extra_flat, extra_ptr = flat(self.extra_cols)
+            self._arrays = _CacheArrays(
+                np.array(self.word_id, dtype=_U64),
+                np.array(self.wordlike, dtype=np.float64),
+                char_flat,
+                char_ptr,
+                extra_flat,
+                extra_ptr,
+            )
+        return self._arrays
