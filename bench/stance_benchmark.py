@@ -16,7 +16,8 @@ Systems:
               ngram_size 2), 10 epochs, batch 16, dropout 0.2, Adam defaults
   spacy_ens   same with spacy.TextCatEnsemble.v2 (Tok2Vec: MultiHashEmbed width 64 over
               NORM/PREFIX/SUFFIX/SHAPE, MaxoutWindowEncoder depth 2; no pretrained vectors)
-  ours        see ours_model() -- the one function to swap for the package.
+  ours        the package with its defaults (stance.train), trained per target
+  prototype   the research prototype of bench/experiments (see EXPERIMENTS.md)
 
 Usage:
   python bench/stance_benchmark.py [--systems majority,tfidf_svm,spacy_bow,ours]
@@ -122,25 +123,25 @@ def _spacy_textcat(arch):
 
 
 # ------------------------------------------------------------------------------ ours
-OURS_CONFIG = dict(
-    kind="svm", class_weight="balanced",
-    feat_kw=dict(n_bits=20, word_ngrams=2, char_ngrams=(2, 5), negation=True,
-                 hashtag_seg=False, emphasis=False, lex_weight=0, fast_norm=True),
-)
-
-
 def ours_model(train, seed=0):
-    """Fitted model with .predict(rows) -> labels.  THE place to swap in the package
-    (e.g. `return stance.train(train, seed=seed)`).
-
-    Currently: per target, bench/experiments HashFeaturizer + LinearSVC, C by 5-fold CV
-    on that target's train rows; prediction via the matrix-free FastPredictor."""
-    from models import PerTargetModel
-    return PerTargetModel(seed=seed, **OURS_CONFIG).fit(train)
+    """The package with its defaults: exactly what `stance train` does."""
+    import stance
+    return stance.train(train, random_state=seed)
 
 
-def ours_fit_predict(train, test, seed):
+def _ours(train, test, seed):
     return list(ours_model(train, seed).predict(test))
+
+
+def _ours_experimental(train, test, seed):
+    """The research prototype in bench/experiments (HashFeaturizer + FastPredictor), kept for comparison."""
+    from models import PerTargetModel
+    config = dict(
+        kind="svm", class_weight="balanced",
+        feat_kw=dict(n_bits=20, word_ngrams=2, char_ngrams=(2, 5), negation=True,
+                     hashtag_seg=False, emphasis=False, lex_weight=0, fast_norm=True),
+    )
+    return list(PerTargetModel(seed=seed, **config).fit(train).predict(test))
 
 
 SYSTEMS = {
@@ -148,7 +149,9 @@ SYSTEMS = {
     "tfidf_svm": per_target(_tfidf_svm),
     "spacy_bow": per_target(_spacy_textcat("bow")),
     "spacy_ens": per_target(_spacy_textcat("ensemble")),
-    "ours": ours_fit_predict,
+    # Per target, like the official protocol: `stance train TARGET/train.jsonl`, then label val.
+    "ours": per_target(_ours),
+    "prototype": _ours_experimental,
 }
 DETERMINISTIC = {"majority"}
 

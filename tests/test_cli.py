@@ -111,3 +111,17 @@ def test_tweeteval_train_and_label(tmp_path):
     report = json.loads(run_stance("evaluate", str(out), "--json").stdout)
     assert report["n"] == 69
     assert report["macro_f1"] > 0.4  # far above the 0.33 of guessing
+
+
+def test_label_explain_adds_readable_reasons(tmp_path, toy_model_path):
+    data = write_jsonl(tmp_path / "in.jsonl", [{"text": "I agree, great essay and thank you"}, {"text": "This is wrong and naive"}])
+    out = tmp_path / "out.jsonl"
+    result = run_stance("label", str(data), "--model", str(toy_model_path), "-o", str(out), "--explain", "3")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    for row in rows:
+        assert 1 <= len(row["stance_reasons"]) <= 3
+        assert all(reason.startswith('"') and row["stance"] in reason for reason in row["stance_reasons"])
+    plain = tmp_path / "plain.jsonl"
+    assert run_stance("label", str(data), "--model", str(toy_model_path), "-o", str(plain)).returncode == 0
+    assert "stance_reasons" not in plain.read_text()

@@ -100,6 +100,7 @@ class _Spec:
     target_field: str | None
     id_field: str | None
     min_confidence: float | None
+    explain: int = 0
 
 
 @dataclass
@@ -191,11 +192,21 @@ def _label_chunk(items: list[Record | BadRecord], spec: _Spec, model: Any = None
         from .features import Examples
 
         proba = model.predict_proba(Examples(texts, contexts, targets))
-        rows, counts = _rows(good, proba, spec)
+        reasons = (
+            [
+                [str(r) for r in model.explain(t, context=c, target=g, top=spec.explain)]
+                for t, c, g in zip(texts, contexts, targets)
+            ]
+            if spec.explain
+            else None
+        )
+        rows, counts = _rows(good, proba, spec, reasons)
     return _Done(len(items), rows, b"".join(errors), len(good), len(items) - len(good), dict(counts), first_error)
 
 
-def _rows(good: list[Record], proba: np.ndarray, spec: _Spec) -> tuple[bytes, Counter[str]]:
+def _rows(
+    good: list[Record], proba: np.ndarray, spec: _Spec, reasons: list[list[str]] | None = None
+) -> tuple[bytes, Counter[str]]:
     labels = spec.labels
     best = proba.argmax(axis=1)
     top = [labels[i] for i in best.tolist()]
@@ -208,12 +219,14 @@ def _rows(good: list[Record], proba: np.ndarray, spec: _Spec) -> tuple[bytes, Co
     dumps = orjson.dumps
     out = []
     with_top = spec.min_confidence is not None
-    for record, label, p, t in zip(good, stance, rounded, top):
+    for i, (record, label, p, t) in enumerate(zip(good, stance, rounded, top)):
         fields = record.fields
         fields["stance"] = label
         fields["stance_proba"] = dict(zip(labels, p))
         if with_top:
             fields["stance_top"] = t
+        if reasons is not None:
+            fields["stance_reasons"] = reasons[i]
         out.append(dumps(fields, option=_DUMP, default=str))
     return b"".join(out), Counter(stance)
 
@@ -300,6 +313,7 @@ def label_file(
     context_field: str | None = None,
     target_field: str | None = "target",
     min_confidence: float | None = None,
+    explain: int = 0,
     errors: str | os.PathLike[str] | None = None,
     strict: bool = False,
     force: bool = False,
@@ -328,6 +342,9 @@ def label_file(
     min_confidence
         Rows whose top probability is below it get ``stance: "uncertain"``; their model
         label is kept in ``stance_top``.
+    explain
+        When > 0, add ``stance_reasons``: that many features that pushed each row towards
+        its label, as readable strings (slow: one explanation per row).
     errors
         Where error records go; default ``<output stem>.errors.jsonl`` beside the output.
         Written only when some record is rejected.
@@ -387,11 +404,11 @@ def label_file(
     elif not isinstance(model, StanceModel):
         model = load_model(model)
     spec = _Spec(
-        tuple(model.labels), text_field, context_field, target_field, id_field, min_confidence
+        tuple(model.labels), text_field, context_field, target_field, id_field, min_confidence, explain
     )
     options = {
         "format": format, "text_field": text_field, "id_field": id_field, "context_field": context_field,
-        "target_field": target_field, "min_confidence": min_confidence, "labels": list(model.labels),
+        "target_field": target_field, "min_confidence": min_confidence, "explain": explain, "labels": list(model.labels),
         "model_sha256": model.metadata.get("payload_sha256") or model.metadata.get("sha256"),
         "to": fmt_out,
     }

@@ -16,9 +16,9 @@ from typing import Any, overload
 
 import numpy as np
 import orjson
+from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import f1_score
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
@@ -66,9 +66,9 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
 
     ``fit`` runs stratified k-fold cross-validation over ``C_grid`` on the training rows,
     keeps the C with the best macro-F1 (every label counts the same, whatever the label
-    set), refits on all rows, and fits a multinomial logistic regression on the
-    out-of-fold SVM scores to turn scores into probabilities (Platt scaling generalised
-    to several labels).
+    set), refits on all rows, and calibrates probabilities by temperature scaling of the
+    out-of-fold SVM scores (one factor for all labels, so the most probable label is
+    always the SVM's decision).
 
     Parameters
     ----------
@@ -137,7 +137,7 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
             self.cv_macro_f1_ = None
             self.svm_ = self._svm(self.C_).fit(X, encoded)
             calibration_scores = self._scores(self.svm_, X)
-        self.calibrator_ = LogisticRegression(class_weight=self.class_weight, max_iter=1000).fit(calibration_scores, encoded)
+        self.temperature_ = _fit_temperature(_as_logits(calibration_scores), encoded)
         coef = self.svm_.coef_
         # One row per label, for explanations: binary SVMs keep a single row for the second label.
         self.coef_ = np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef
@@ -145,15 +145,38 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
 
     def proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities from SVM scores (``svm_.decision_function``, kept 2-D)."""
-        return self.calibrator_.predict_proba(scores)
+        return _softmax(_as_logits(scores) * self.temperature_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "calibrator_")
+        check_is_fitted(self, "temperature_")
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         return self.proba_from_scores(self._scores(self.svm_, X))
 
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _as_logits(scores: np.ndarray) -> np.ndarray:
+    """One column per label: a binary SVM's single score s becomes (-s/2, s/2)."""
+    return np.hstack([-scores / 2, scores / 2]) if scores.shape[1] == 1 else scores
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _fit_temperature(logits: np.ndarray, encoded: np.ndarray) -> float:
+    """Temperature scaling (Guo et al., 2017): the factor on the scores that minimises the
+    log-loss of held-out rows. One factor for all labels keeps the SVM's decision, so the
+    label is always the most probable one."""
+
+    def log_loss(log_t: float) -> float:
+        proba = _softmax(logits * np.exp(log_t))
+        return float(-np.mean(np.log(proba[np.arange(len(encoded)), encoded] + 1e-12)))
+
+    result = minimize_scalar(log_loss, bounds=(-5.0, 5.0), method="bounded")
+    return float(np.exp(result.x))
 
 
 def make_pipeline(*, random_state: int = 0, **feature_params: Any) -> Pipeline:

@@ -163,6 +163,7 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 @click.option("--context-field", default=None, help="Field with the post replied to. [default: context, or the parent post for platform formats]")
 @click.option("--target-field", default="target", show_default=True, help="Field with the stance target, if any.")
 @click.option("--min-confidence", type=float, default=None, metavar="P", help="Label rows whose top probability is below P 'uncertain' (the model's label goes to stance_top).")
+@click.option("--explain", type=click.IntRange(min=0), default=0, metavar="N", help="Add stance_reasons: the N features that pushed each row towards its label (slower).")
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Where to write rejected records. [default: <output name>.errors.jsonl beside the output]")
 @click.option("--strict", is_flag=True, help="Stop at the first bad record instead of listing it and going on.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same command.")
@@ -173,7 +174,7 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 def label(
     data: str, output: Path, model_path: Path | None, input_format: str | None, output_to: str | None,
     text_field: str | None, id_field: str | None, context_field: str | None, target_field: str,
-    min_confidence: float | None, errors_path: Path | None, strict: bool, resume: bool, force: bool,
+    min_confidence: float | None, explain: int, errors_path: Path | None, strict: bool, resume: bool, force: bool,
     jobs: int, batch_size: int, quiet: bool,
 ) -> None:
     """Label every reply in DATA ('-' for stdin) and write them with `stance` and `stance_proba` added.
@@ -190,7 +191,7 @@ def label(
         summary = label_file(
             data, output, model=model_path, format=input_format, to=output_to, text_field=text_field,
             id_field=id_field, context_field=context_field, target_field=target_field or None,
-            min_confidence=min_confidence, errors=errors_path, strict=strict, force=force, resume=resume,
+            min_confidence=min_confidence, explain=explain, errors=errors_path, strict=strict, force=force, resume=resume,
             jobs=jobs, chunk_size=batch_size, progress=not quiet and sys.stderr.isatty(),
         )
     except KeyboardInterrupt:

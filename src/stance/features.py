@@ -245,7 +245,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         Words inside a negation's scope become distinct "not <word>" features.
     extras : bool, default=True
         The extras block: cue lexicons, surface marks, length, context and target relations.
-    extras_weight : float, default=0.5
+    extras_weight : float, default=0.2
         Weight of the extras block against the word and character blocks (1 each).
     hashtags : bool, default=False
         Also add the words of segmented hashtags to the extras block.
@@ -270,7 +270,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         char_ngrams: tuple[int, int] | None = (2, 5),
         negation: bool = True,
         extras: bool = True,
-        extras_weight: float = 0.5,
+        extras_weight: float = 0.2,
         hashtags: bool = False,
         idf: bool = True,
         batch_size: int = 1000,
