@@ -86,8 +86,9 @@ class Errors:
     )
     E016 = (
         "Unknown spaCy pipeline {name!r}: it is not installed, and stance never downloads "
-        "models. Use 'blank' (the default, no download), or install the package yourself "
-        "(for example `pip install en_core_web_sm` from a source you trust) and pass its name."
+        "models. Use 'blank' (the default, no download), install the package yourself "
+        "(for example `pip install en_core_web_sm` from a source you trust) and pass its name, "
+        "or pass the folder of a pipeline saved with nlp.to_disk."
     )
     E020 = (
         "Cannot read '{path}': {reason}."

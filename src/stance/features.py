@@ -492,7 +492,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         if self.syntax_:
             for i, doc in enumerate(docs):
                 for token in doc:
-                    names.append((i, f"[pos {token.pos_}]"))
+                    names.append((i, f"[pos {token.pos_ or token.tag_}]"))
                     if token.dep_ and token.head is not token:
                         names.append((i, f"[{token.dep_}({token.head.lemma_.lower()}, {token.lemma_.lower()})]"))
         return names

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 
 import spacy
 from spacy.attrs import IS_PUNCT, LOWER
@@ -151,7 +152,8 @@ def make_nlp(pipeline: str = BLANK) -> Language:
     ----------
     pipeline
         ``"blank"`` (default) for ``spacy.blank("en")`` plus our rule-based components,
-        or the name of an installed trained pipeline such as ``"en_core_web_sm"``.
+        the name of an installed trained pipeline such as ``"en_core_web_sm"``, or the
+        folder of a pipeline saved with ``nlp.to_disk``.
 
     Returns
     -------
@@ -173,7 +175,8 @@ def make_nlp(pipeline: str = BLANK) -> Language:
     if pipeline in (BLANK, None, ""):
         nlp = spacy.blank("en")
     else:
-        if not spacy.util.is_package(pipeline):
+        # An installed package, or a pipeline saved on disk (nlp.to_disk); never a download.
+        if not spacy.util.is_package(pipeline) and not Path(pipeline).is_dir():
             raise InputError(Errors.E016.format(name=pipeline))
         try:
             nlp = spacy.load(pipeline, exclude=["ner"])
