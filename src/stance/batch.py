@@ -153,6 +153,13 @@ def _text_problem(fields: dict[str, Any], text: Any, name: str) -> str | None:
 
 def _label_chunk(items: list[Record | BadRecord], spec: _Spec, model: Any = None) -> _Done:
     """Label one chunk: rows as JSONL bytes, error records as JSONL bytes, counts."""
+    from .features import paused_gc
+
+    with paused_gc():
+        return _label_chunk_now(items, spec, model)
+
+
+def _label_chunk_now(items: list[Record | BadRecord], spec: _Spec, model: Any = None) -> _Done:
     model = model if model is not None else _MODEL
     errors: list[bytes] = []
     first_error = None
@@ -232,15 +239,13 @@ def _rows(
 
 
 def _chunks(records: Iterator[Record | BadRecord], size: int) -> Iterator[list[Record | BadRecord]]:
-    chunk: list[Record | BadRecord] = []
-    append = chunk.append
-    for record in records:
-        append(record)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-            append = chunk.append
-    if chunk:
+    from .features import paused_gc
+
+    while True:
+        with paused_gc():  # parsing allocates many small objects; see paused_gc
+            chunk = list(itertools.islice(records, size))
+        if not chunk:
+            return
         yield chunk
 
 

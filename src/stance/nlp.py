@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 import spacy
-from spacy.attrs import IS_PUNCT, LOWER
+from spacy.attrs import IS_PUNCT, LOWER, ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -85,6 +85,7 @@ _TOKEN_MATCH = re.compile(r"^[#@][\w_]+$").match
 # machinery costs more per document than the components themselves.
 NEGATED = "stance.negated"
 CUES = "stance.cues"
+TOKEN_IDS = "stance.orth"  # the ORTH ids, kept so the featurizer need not read them again
 
 
 @Language.factory("stance_negation")
@@ -98,20 +99,28 @@ def make_cues(nlp: Language, name: str) -> "CueMatcher":
 
 
 class NegationScope:
-    """Sets ``doc.user_data[NEGATED]``: a list of bools, True for tokens in a negation's scope.
+    """Sets ``doc.user_data[NEGATED]``: a list of bools, True for tokens in a negation's
+    scope, or ``None`` when the reply has no negator at all (most replies).
 
-    The scope runs from the token after a negator to the next punctuation mark.
+    The scope runs from the token after a negator to the next punctuation mark. It also
+    keeps the tokens' ORTH ids in ``doc.user_data[TOKEN_IDS]``, read in the same call.
     """
 
     def __init__(self, nlp: Language) -> None:
         self.negator_ids = frozenset(nlp.vocab.strings.add(word) for word in NEGATORS)
 
     def __call__(self, doc: Doc) -> Doc:
-        # A plain loop beats numpy here: replies are a few dozen tokens long.
+        attrs = doc.to_array([ORTH, LOWER, IS_PUNCT])
+        doc.user_data[TOKEN_IDS] = attrs[:, 0]
+        lowers = attrs[:, 1].tolist()
         negators = self.negator_ids
+        if negators.isdisjoint(lowers):
+            doc.user_data[NEGATED] = None
+            return doc
+        # A plain loop beats numpy here: replies are a few dozen tokens long.
         in_scope = False
         negated = []
-        for lower, is_punct in doc.to_array([LOWER, IS_PUNCT]).tolist():
+        for lower, is_punct in zip(lowers, attrs[:, 2].tolist()):
             if is_punct:
                 in_scope = False
                 negated.append(False)
