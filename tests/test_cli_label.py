@@ -130,7 +130,8 @@ def test_kill_9_part_way_then_resume_gives_every_record_once_in_order(tmp_path, 
 
 
 def test_ctrl_c_says_how_to_resume(tmp_path, toy_model_path):
-    data = write_dump(tmp_path / "in.jsonl", 20_000)
+    n = 100_000  # enough that the run is still going when the signal arrives
+    data = write_dump(tmp_path / "in.jsonl", n)
     out = tmp_path / "out.jsonl"
     process = subprocess.Popen(
         [str(stance_command()), "label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "-o", str(out)],
@@ -142,7 +143,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path, toy_model_path):
     assert process.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr
     resumed = run_stance("label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "-o", str(out), "--resume")
     assert resumed.returncode == 0, resumed.stderr
-    assert [r["n"] for r in read_jsonl(out)] == list(range(20_000))
+    assert [r["n"] for r in read_jsonl(out)] == list(range(n))
 
 
 def test_progress_bar_only_on_a_terminal(tmp_path, toy_model_path):
