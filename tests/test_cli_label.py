@@ -136,6 +136,9 @@ def test_ctrl_c_says_how_to_resume(tmp_path, toy_model_path):
     process = subprocess.Popen(
         [str(stance_command()), "label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "-o", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        # A shell that runs the tests in the background ignores SIGINT, and children
+        # inherit that; give the command the default Ctrl-C behaviour a terminal user has.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     _wait_for_progress(tmp_path / ".out.jsonl.progress.json", process, at_least=1000)
     process.send_signal(signal.SIGINT)
