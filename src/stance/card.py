@@ -11,7 +11,7 @@ def model_card(model: Any, cv: dict[str, Any] | None, *, command: str | None = N
         f"# Model card: {meta.get('training_file', 'stance model')}",
         "",
         "## What it is",
-        f"- A stance classifier (spaCy features + class-weighted linear SVM with sigmoid-calibrated probabilities), stance {meta['stance_version']}.",
+        f"- A stance classifier (spaCy features + class-weighted linear SVM, C chosen by cross-validation, temperature-scaled probabilities), stance {meta['stance_version']}.",
         f"- Labels: {', '.join(meta['labels'])}.",
         f"- Trained on {meta['n_examples']} rows of `{meta.get('training_file')}`"
         + (f" where {'; '.join(meta['where'])}" if meta.get("where") else "")
