@@ -177,7 +177,6 @@ def test_same_stem_twice_with_on(tmp_path: Path):
     fails_cleanly(stance("agree", tmp_path / "a" / "ann.jsonl", tmp_path / "b" / "ann.jsonl", "--on", "id"), "both give 'ann'")
 
 
-@pytest.mark.skipif(not MODEL.exists(), reason="the shipped model is not in this checkout")
 def test_model_as_one_more_annotator(tmp_path: Path):
     texts = ["I completely agree, great post", "This is wrong and harmful", "Anyone watching the game tonight?", "Thanks, very helpful", "Nonsense from start to end"]
     gold = {"ann": ["supportive", "critical", "off-topic", "supportive", "critical"], "bob": ["supportive", "critical", "off-topic", "supportive", "supportive"]}
