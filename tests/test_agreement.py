@@ -466,7 +466,7 @@ def test_bad_labels_and_n_boot():
 
 
 def test_mappings_and_frames_give_the_same_report():
-    pandas = pytest.importorskip("pandas")
+    import pandas
     rows = krippendorff_rows()
     as_dicts = [{"item": i, "annotator": a, "label": v, "extra": 1} for i, a, v in rows]
     frame = pandas.DataFrame(as_dicts)
@@ -479,7 +479,7 @@ def test_mappings_and_frames_give_the_same_report():
 
 
 def test_missing_labels_count_as_no_rating():
-    pandas = pytest.importorskip("pandas")
+    import pandas
     rows = [(1, "a", "x"), (1, "b", "x"), (2, "a", "y"), (2, "b", None), (3, "a", float("nan")), (3, "b", "")]
     report = compare(rows, n_boot=0)
     assert report.n_items == 2 and report.n_ratings == 3

@@ -16,7 +16,7 @@ import pytest
 
 from stance.annotate import assign_keys, load_items, order_items
 
-pexpect = pytest.importorskip("pexpect")
+import pexpect
 
 STANCE = str(Path(sys.executable).parent / "stance")
 MENU = r"\[q\] quit"  # the last thing printed before the labeller waits for a key

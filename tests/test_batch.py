@@ -139,7 +139,8 @@ def test_refuses_to_overwrite_without_force(toy_model, tmp_path):
 
 
 def test_csv_tsv_and_parquet_outputs(toy_model, tmp_path):
-    pytest.importorskip("pyarrow")
+    import pyarrow  # noqa: F401
+
     import pyarrow.parquet as pq
 
     data = jsonl(tmp_path / "in.jsonl", [{"id": 1, "text": "a", "extra": {"k": [1]}}, {"id": 2, "text": "b", "late": True}])

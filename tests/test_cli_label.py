@@ -150,7 +150,8 @@ def test_ctrl_c_says_how_to_resume(tmp_path, toy_model_path):
 
 
 def test_progress_bar_only_on_a_terminal(tmp_path, toy_model_path):
-    pexpect = pytest.importorskip("pexpect")
+    import pexpect
+
     data = write_dump(tmp_path / "in.jsonl", 3000)
     child = pexpect.spawn(
         str(stance_command()), ["label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / "tty.jsonl"), "--batch-size", "100"],

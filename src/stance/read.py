@@ -915,22 +915,26 @@ def read_rows(path: str | os.PathLike[str], *, format: str | None = None) -> lis
     return rows
 
 
-def get_field(fields: dict[str, Any], path: str) -> Any:
-    """A possibly nested field: ``"record.text"`` reads ``fields["record"]["text"]``."""
+def _lookup(fields: dict[str, Any], path: str) -> tuple[bool, Any]:
+    """(found, value) of a possibly nested field; a dotted path walks into objects."""
     if path in fields:
-        return fields[path]
+        return True, fields[path]
     value: Any = fields
     for part in path.split("."):
         if not isinstance(value, dict) or part not in value:
-            return None
+            return False, None
         value = value[part]
-    return value
+    return True, value
+
+
+def get_field(fields: dict[str, Any], path: str) -> Any:
+    """A possibly nested field: ``"record.text"`` reads ``fields["record"]["text"]``."""
+    return _lookup(fields, path)[1]
 
 
 def has_field(fields: dict[str, Any], path: str) -> bool:
     """Whether the (possibly nested) field exists at all, even with a null value."""
-    if path in fields:
-        return True
+    return _lookup(fields, path)[0]
     value: Any = fields
     for part in path.split("."):
         if not isinstance(value, dict) or part not in value:
