@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 import spacy
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from spacy.matcher import PhraseMatcher
 from spacy.training import Example
 
 from stance.errors import InputError
 from stance.features import SpacyFeatures
-from stance.nlp import CUES, NEGATED, make_nlp
+from stance.nlp import CUE_LEXICONS, CUES, NEGATED, NEGATORS, make_nlp, rules_of
 
 
 def test_blank_pipeline_has_our_components_and_no_download():
@@ -20,6 +24,56 @@ def test_blank_pipeline_has_our_components_and_no_download():
     assert [t.text for t in doc][:2] == ["#NoMoreAbortion", "@user"]
     assert doc.user_data[NEGATED] == [False, False, False, False, True, False, False, False]
     assert ("thanks", 6, 7) in doc.user_data[CUES]
+
+
+# Words that make up cue phrases and negations, plus others, so random replies hit them.
+_WORDS = sorted({w for phrases in CUE_LEXICONS.values() for p in phrases for w in p.split()} | NEGATORS) + [
+    "the", "essay", "AI", "safety", ",", ".", "!", "?", "Not", "AGREE", "can't", "don't", "#ai", "@user", "😂",
+]
+
+
+def _loop_scope(lowers: list[str], punct: list[bool]) -> list[bool]:
+    """The negation rule written as the obvious per-token loop."""
+    in_scope, out = False, []
+    for lower, is_punct in zip(lowers, punct):
+        if is_punct:
+            in_scope = False
+            out.append(False)
+        else:
+            out.append(in_scope)
+            in_scope = in_scope or lower in NEGATORS
+    return out
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.lists(st.lists(st.sampled_from(_WORDS), max_size=12).map(" ".join), min_size=1, max_size=6))
+@example(["well, I", "agree so", "not"])  # phrases must not run across two replies
+def test_batched_rules_equal_phrase_matcher_and_the_per_token_loop(replies):
+    """The batch rules give, per reply, what spaCy's PhraseMatcher and a plain loop give."""
+    nlp = make_nlp()
+    rules = rules_of(nlp)
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    for category, phrases in CUE_LEXICONS.items():
+        matcher.add(category, [nlp.tokenizer(p) for p in phrases])
+    docs = [nlp.tokenizer(r) for r in replies]
+    lowers = np.array([t.lower for d in docs for t in d], dtype=np.uint64)
+    punct = np.array([t.is_punct for d in docs for t in d], dtype=bool)
+    token_doc = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
+    starts = np.cumsum([len(d) for d in docs]) - [len(d) for d in docs]
+    scope = rules.negation_scope(rules.is_negator(lowers), punct, starts)
+    found = rules.cue_matches(lowers, token_doc)
+    got = sorted((int(token_doc[s]), int(s - starts[token_doc[s]]), int(k), rules.categories[c]) for s, k, c in zip(*found))
+    expected = sorted(
+        (i, start, end - start, nlp.vocab.strings[match]) for i, d in enumerate(docs) for match, start, end in matcher(d)
+    )
+    assert got == expected
+    for i, d in enumerate(docs):
+        assert scope[starts[i] : starts[i] + len(d)].tolist() == _loop_scope([t.lower_ for t in d], [t.is_punct for t in d])
+        annotated = nlp(d.text)  # the components give the same on one doc
+        assert annotated.user_data[NEGATED] in (None, _loop_scope([t.lower_ for t in d], [t.is_punct for t in d]))
+        assert sorted((s, e, c) for c, s, e in annotated.user_data[CUES]) == sorted(
+            (s, e, nlp.vocab.strings[m]) for m, s, e in matcher(d)
+        )
 
 
 def test_unknown_pipeline_name_is_refused_without_download():

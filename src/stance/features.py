@@ -44,7 +44,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.strings import hash_string
 
 from .errors import Errors, InputError
-from .nlp import BLANK, CUES, NEGATED, TOKEN_IDS, has_syntax, make_nlp
+from .nlp import BLANK, RULE_COMPONENTS, has_syntax, make_nlp, rules_of
 
 
 @dataclass(frozen=True)
@@ -315,6 +315,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
             raise InputError(f"char_ngrams must be (low, high) with 1 <= low <= high, not {self.char_ngrams!r}.")
         examples = to_examples(X)
         self.nlp_ = make_nlp(self.pipeline)
+        self.rules_ = rules_of(self.nlp_)
         self.syntax_ = has_syntax(self.nlp_)
         counts: Counter[str] = Counter()
         for text in examples.texts:
@@ -362,7 +363,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         return tags
 
     # -- pickling: the spaCy pipeline and caches are rebuilt, never pickled -------------
-    _TRANSIENT = ("nlp_", "_cache", "_score_cache")
+    _TRANSIENT = ("nlp_", "rules_", "_cache", "_score_cache")
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
@@ -371,12 +372,13 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         self.__dict__.update(state)
         if "idf_" in state:
             self.nlp_ = make_nlp(self.pipeline)
+            self.rules_ = rules_of(self.nlp_)
             self._reset_caches()
 
     # -- per-word cache ----------------------------------------------------------------
     def _reset_caches(self) -> None:
         self._cache = _WordCache(self)
-        self._score_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._score_cache: dict[int, tuple[np.ndarray, list[np.ndarray], _Growing]] = {}
 
     def _column(self, namespace: np.uint64, text: str) -> int:
         return _key(namespace, text) % self.n_features
@@ -417,15 +419,20 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
                 )
             yield batch
 
-    def _read_docs(self, texts: list[str]) -> tuple[list[np.ndarray], list[list[bool] | None], list, list[list[tuple[int, str]]]]:
-        """What the featurizer needs from each spaCy doc, taken as the docs stream past."""
-        orths, negations, cues, syntax = [], [], [], []
-        for i, doc in enumerate(self.nlp_.pipe(texts, batch_size=self.batch_size)):
-            user_data = doc.user_data
-            orth = user_data.get(TOKEN_IDS)
-            orths.append(doc.to_array(ORTH) if orth is None else orth)
-            negations.append(user_data.get(NEGATED))  # None: nothing negated
-            cues.append(user_data.get(CUES) or ())
+    def _read_docs(self, texts: list[str]) -> tuple[list[np.ndarray], list[list[tuple[int, str]]]]:
+        """Each doc's ORTH ids (and syntax feature names with a trained pipeline).
+
+        Our rule-based components are skipped here: :class:`~stance.nlp.Rules` applies the
+        same rules to the whole batch in :meth:`_batch`, which is cheaper than per doc.
+        """
+        nlp = self.nlp_
+        if self.syntax_:
+            docs = nlp.pipe(texts, batch_size=self.batch_size, disable=list(RULE_COMPONENTS))
+        else:
+            docs = nlp.tokenizer.pipe(texts, batch_size=self.batch_size)
+        orths, syntax = [], []
+        for i, doc in enumerate(docs):
+            orths.append(doc.to_array(ORTH))
             if self.syntax_:
                 names = []
                 for token in doc:
@@ -433,28 +440,29 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
                     if token.dep_ and token.head is not token:
                         names.append((i, f"[{token.dep_}({token.head.lemma_.lower()}, {token.lemma_.lower()})]"))
                 syntax.append(names)
-        return orths, negations, cues, syntax
+        return orths, syntax
 
     def _batch(self, texts: list[str], contexts: list[str | None], targets: list[str | None]) -> _Occurrences:
         n = len(texts)
-        orths, negations, cues, syntax = self._read_docs(texts)
+        orths, syntax = self._read_docs(texts)
         lengths = np.fromiter((len(o) for o in orths), dtype=np.int64, count=n)
         token_doc = np.repeat(np.arange(n), lengths)
         flat = np.concatenate(orths) if n else np.zeros(0, dtype=_U64)
         cache = self._cache
         unique, inverse = np.unique(flat, return_inverse=True)
-        token_row = cache.rows(unique.tolist(), self.nlp_.vocab.strings)[inverse]
+        token_row = cache.rows(unique.tolist(), self.nlp_.vocab)[inverse]
         arrays = cache.arrays()
+        negator = arrays.negator[token_row]
+        negated = (
+            self.rules_.negation_scope(negator, arrays.punct[token_row], np.cumsum(lengths) - lengths)
+            if negator.any()
+            else None
+        )
 
         # words: unigrams (negated inside a negation's scope) and n-grams within a document
         word_ids = arrays.word_id[token_row]
         unigram = _mix(word_ids, NS_WORD)
-        if self.negation and any(flags is not None for flags in negations):
-            negated = np.zeros(len(flat), dtype=bool)
-            ends = np.cumsum(lengths)
-            for i, flags in enumerate(negations):
-                if flags is not None:
-                    negated[ends[i] - lengths[i] : ends[i]] = flags
+        if self.negation and negated is not None:
             unigram = np.where(negated, _mix(word_ids, NS_NEG), unigram)
         word_cols = [unigram]
         word_rows = [token_doc]
@@ -468,21 +476,18 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
             word_cols.append(_mix(combined, namespace)[inside])
             word_rows.append(token_doc[: len(flat) - k + 1][inside])
 
-        # extras: per-word marks, then document-level relations
+        # extras: per-word marks, then document-level features
         extra_rows: list[np.ndarray] = []
         extra_cols: list[np.ndarray] = []
         if self.extras:
             cols, owner = _ragged(arrays.extra_flat, arrays.extra_ptr, token_row)
             extra_cols.append(cols)
             extra_rows.append(token_doc[owner])
-            doc_names = self._document_names(cues, negations, syntax, lengths, token_doc, token_row, arrays, contexts, targets)
-            if doc_names:
-                rows, names = zip(*doc_names)
-                extra_rows.append(np.array(rows, dtype=np.int64))
-                extra_cols.append(np.array([self._mark_column(name) for name in names], dtype=np.int64))
-            band_cols = np.array([self._mark_column(f"[length {b}]") for b in _LENGTH_BANDS], dtype=np.int64)
-            extra_rows.append(np.arange(n))
-            extra_cols.append(band_cols[_length_band(lengths)])
+            rows, cols = self._document_columns(
+                lengths, token_doc, token_row, arrays, negated, contexts, targets, syntax
+            )
+            extra_rows.append(rows)
+            extra_cols.append(cols)
         size = _U64(self.n_features)
         return _Occurrences(
             n=n,
@@ -495,42 +500,64 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         )
 
     def _mark_column(self, name: str) -> int:
+        """The extras column of a named document-level feature; every such feature is named
+        through here, so :meth:`explain_features` can name the columns back."""
         column = self._cache.marks.get(name)
         if column is None:
             column = self._cache.marks[name] = self._column(NS_MARK, name)
         return column
 
-    def _document_names(
-        self, cues, negations, syntax, lengths, token_doc, token_row, arrays, contexts, targets
-    ) -> list[tuple[int, str]]:
-        """Document-level extras as (row, feature name) pairs."""
-        names: list[tuple[int, str]] = []
-        for i, (matches, negated) in enumerate(zip(cues, negations)):
-            for category, start, _end in matches:
-                names.append((i, f"[{'negated ' if negated and negated[start] else ''}{category} cue]"))
-        wordlike = np.bincount(token_doc, weights=arrays.wordlike[token_row], minlength=len(lengths))
-        names.extend((int(i), "[no words]") for i in np.flatnonzero((wordlike == 0) & (lengths > 0)))
+    def _document_columns(
+        self, lengths, token_doc, token_row, arrays, negated, contexts, targets, syntax
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Document-level extras (cues, length, context and target relations, syntax) as
+        (row, column) arrays, one entry per occurrence."""
+        n = len(lengths)
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+
+        def add(doc_rows: np.ndarray | list[int], name: str | np.ndarray) -> None:
+            doc_rows = np.asarray(doc_rows, dtype=np.int64)
+            rows.append(doc_rows)
+            cols.append(np.full(len(doc_rows), self._mark_column(name), dtype=np.int64) if isinstance(name, str) else name)
+
+        # cue phrases, marked as negated when they start inside a negation's scope
+        candidates = np.flatnonzero(arrays.cue_first[token_row])
+        starts, _, categories = self.rules_.cue_matches(arrays.lower[token_row], token_doc, candidates)
+        if len(starts):
+            table = np.array(
+                [[self._mark_column(f"[{prefix}{c} cue]") for prefix in ("", "negated ")] for c in self.rules_.categories],
+                dtype=np.int64,
+            )
+            in_scope = negated[starts].astype(np.int64) if negated is not None else np.zeros(len(starts), dtype=np.int64)
+            add(token_doc[starts], table[categories, in_scope])
+        wordlike = np.bincount(token_doc, weights=arrays.wordlike[token_row], minlength=n)
+        add(np.flatnonzero((wordlike == 0) & (lengths > 0)), "[no words]")
+        bands = np.array([self._mark_column(f"[length {b}]") for b in _LENGTH_BANDS], dtype=np.int64)
+        add(np.arange(n), bands[_length_band(lengths)])
+        self._target_columns(targets, token_doc, token_row, arrays, add)
+
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         cache = self._cache
-        names.extend(self._target_names(targets, token_doc, token_row, arrays))
         for i, context in enumerate(contexts):
             if context is not None:
-                rows = token_row[offsets[i] : offsets[i + 1]].tolist()
+                token_rows = token_row[offsets[i] : offsets[i + 1]].tolist()
                 context_words = self._context_words(context)
-                content = {cache.content[r] for r in rows} - {0}
+                content = {cache.content[r] for r in token_rows} - {0}
                 shared = content & context_words
                 share = len(shared) / len(content) if content else 0.0
                 band = "none" if not shared else "low" if share < 0.25 else "mid" if share < 0.6 else "high"
-                names.append((i, f"[context overlap {band}]"))
-                names.extend((i, f"[shares '{cache.form[r]}' with the context]") for r in rows if cache.content[r] in shared)
-
+                add([i], f"[context overlap {band}]")
+                for r in token_rows:
+                    if cache.content[r] in shared:
+                        add([i], f"[shares '{cache.form[r]}' with the context]")
         for doc_names in syntax:
-            names.extend(doc_names)
-        return names
+            for i, name in doc_names:
+                add([i], name)
+        return np.concatenate(rows), np.concatenate(cols)
 
-    def _target_names(self, targets, token_doc, token_row, arrays) -> list[tuple[int, str]]:
+    def _target_columns(self, targets, token_doc, token_row, arrays, add) -> None:
         """Each row's target, and whether the reply mentions it (a word, or a word of a hashtag)."""
-        names: list[tuple[int, str]] = []
         by_target: dict[str, list[int]] = {}
         for i, target in enumerate(targets):
             if target is not None:
@@ -542,11 +569,11 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
             tokens = np.flatnonzero(in_docs[token_doc])
             words, owner = _ragged(arrays.words_flat, arrays.words_ptr, token_row[tokens])
             hits = np.bincount(token_doc[tokens][owner], weights=np.isin(words, target_ids), minlength=len(targets))
-            label = f"[target {target.lower()}]"  # lets a pooled model learn per-target leanings
-            for i in docs:
-                names.append((i, label))
-                names.append((i, "[mentions target]" if hits[i] > 0 else "[target not mentioned]"))
-        return names
+            docs_array = np.array(docs, dtype=np.int64)
+            add(docs_array, f"[target {target.lower()}]")  # lets a pooled model learn per-target leanings
+            mentioned = hits[docs_array] > 0
+            add(docs_array[mentioned], "[mentions target]")
+            add(docs_array[~mentioned], "[target not mentioned]")
 
     def _context_words(self, context: str) -> frozenset[int]:
         cache = self._cache.contexts
@@ -599,54 +626,54 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
 
     def _scores(self, occ: _Occurrences, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
         k = coef.shape[0]
-        tables, per_word_scores, per_word_norms = self._score_tables(coef)
+        tables, per_word = self._score_tables(coef)
         scores = np.zeros((occ.n, k)) + intercept
         for block in (WORD, CHAR, EXTRA):
             weight = self.block_weights_[block]
             if weight == 0:
                 continue
             if block == CHAR:
-                rows = occ.token_doc
-                contributions = per_word_scores[occ.token_row]
-                norm2 = np.bincount(rows, weights=per_word_norms[occ.token_row], minlength=occ.n)
+                rows, entries = occ.token_doc, per_word[occ.token_row]
             else:
                 rows, cols = (occ.word_rows, occ.word_cols) if block == WORD else (occ.extra_rows, occ.extra_cols)
-                idf = self.idf_[block][cols]
-                contributions = tables[block][cols] * idf[:, None]
-                norm2 = np.bincount(rows, weights=idf**2, minlength=occ.n)
-            norm = np.sqrt(norm2)
+                entries = tables[block][cols]
+            # Column j < k sums the class-j weights times idf, column k sums idf**2 (the norm).
+            entries = np.ascontiguousarray(entries.T)
+            sums = [np.bincount(rows, weights=column, minlength=occ.n) for column in entries]
+            norm = np.sqrt(sums[k])
             norm[norm == 0] = 1.0
             scale = weight / norm
             for j in range(k):
-                scores[:, j] += np.bincount(rows, weights=contributions[:, j], minlength=occ.n) * scale
+                scores[:, j] += sums[j] * scale
         return scores
 
-    def _score_tables(self, coef: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-        """Per-block weight tables (column -> class weights) and per-word character sums for ``coef``."""
+    def _score_tables(self, coef: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """Per-block tables (column -> class weights times idf, then idf**2) for ``coef``,
+        and the same summed over each cached word's character n-grams."""
         key = id(coef)
         entry = self._score_cache.get(key)
+        k = coef.shape[0]
         if entry is None or entry[0] is not coef:
             d = self.n_features
-            tables = [np.ascontiguousarray(coef[:, b * d : (b + 1) * d].T) for b in range(3)]
-            entry = (coef, tables, np.zeros((0, coef.shape[0])), np.zeros(0))
-        coef_, tables, per_word, norms = entry
+            tables = [
+                np.column_stack([coef[:, b * d : (b + 1) * d].T * self.idf_[b][:, None], self.idf_[b] ** 2])
+                for b in range(3)
+            ]
+            entry = (coef, tables, _Growing(np.float64, width=k + 1))
+            if len(self._score_cache) > 8:
+                self._score_cache.clear()
+            self._score_cache[key] = entry
+        _, tables, per_word = entry
         arrays = self._cache.arrays()
         n_words = len(arrays.char_ptr) - 1
-        if len(norms) < n_words:
-            new = np.arange(len(norms), n_words)
+        if per_word.n < n_words:
+            new = np.arange(per_word.n, n_words)
             cols, owner = _ragged(arrays.char_flat, arrays.char_ptr, new)
-            idf = self.idf_[CHAR][cols]
-            add_norms = np.bincount(owner, weights=idf**2, minlength=len(new))
-            weighted = tables[CHAR][cols] * idf[:, None]
-            add_scores = np.column_stack(
-                [np.bincount(owner, weights=weighted[:, j], minlength=len(new)) for j in range(coef.shape[0])]
-            ) if len(new) else np.zeros((0, coef.shape[0]))
-            per_word = np.vstack([per_word, add_scores])
-            norms = np.concatenate([norms, add_norms])
-        if len(self._score_cache) > 8:
-            self._score_cache.clear()
-        self._score_cache[key] = (coef_, tables, per_word, norms)
-        return tables, per_word, norms
+            weighted = tables[CHAR][cols]
+            per_word.extend(
+                np.column_stack([np.bincount(owner, weights=weighted[:, j], minlength=len(new)) for j in range(k + 1)])
+            )
+        return tables, per_word.view()
 
     # -- explanations ----------------------------------------------------------------------
     def explain_features(
@@ -659,19 +686,24 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "idf_")
         occ = self._batch([text], [context], [target])
-        doc = self.nlp_(text)
-        forms = [self.normalise(t.text) for t in doc]
+        cache = self._cache
+        arrays = cache.arrays()
+        token_rows = occ.token_row
+        tokens = [t.text for t in self.nlp_.tokenizer(text)]
+        forms = [cache.form[r] for r in token_rows.tolist()]
+        negator = arrays.negator[token_rows]
+        starts = np.zeros(1, dtype=np.int64)
+        negated = self.rules_.negation_scope(negator, arrays.punct[token_rows], starts) if negator.any() else None
         d = self.n_features
         named: list[tuple[str, int]] = []
-        negated = doc.user_data.get(NEGATED) or [False] * len(doc)
-        for token, form, neg in zip(doc, forms, negated):
-            for block, name, column in self._named_word_features(token.text):
-                if block == WORD and neg and self.negation:
+        for i, (token, form) in enumerate(zip(tokens, forms)):
+            for block, name, column in self._named_word_features(token):
+                if block == WORD and negated is not None and negated[i] and self.negation:
                     named.append((f"not '{form}'", self._column(NS_NEG, form)))
                 elif self.block_weights_[block]:
                     named.append((name, column + block * d))
         for k, namespace in ((2, NS_BIGRAM), (3, NS_TRIGRAM)):
-            if self.word_ngrams >= k and len(doc) >= k:
+            if self.word_ngrams >= k and len(forms) >= k:
                 ids = np.array([hash_string(f) for f in forms], dtype=_U64)
                 combined = ids
                 for offset in range(1, k):
@@ -680,15 +712,14 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
                 for i, key in enumerate(_mix(combined, namespace) % _U64(d)):
                     named.append((" ".join(forms[i : i + k]), int(key)))
         if self.extras:
-            cache = self._cache
-            arrays = cache.arrays()
-            _, negations, cues, syntax = self._read_docs([text])
-            docs_names = self._document_names(
-                cues, negations, syntax, np.array([len(doc)]), occ.token_doc, occ.token_row, arrays, [context], [target]
+            _, syntax = self._read_docs([text])
+            _, columns = self._document_columns(
+                np.array([len(forms)]), occ.token_doc, token_rows, arrays, negated, [context], [target], syntax
             )
-            names = [name for _, name in docs_names]
-            names.append(f"[length {_LENGTH_BANDS[_length_band(np.array([len(doc)]))[0]]}]")
-            named.extend((name, self._mark_column(name) + EXTRA * d) for name in names)
+            # Document-level columns are named back through the names _mark_column saw
+            # (two names hashed to one column would show the later one).
+            name_of = {column: name for name, column in cache.marks.items()}
+            named.extend((name_of[c], c + EXTRA * d) for c in columns.tolist())
         return named
 
 
@@ -713,9 +744,50 @@ def _word_marks(text: str) -> list[str]:
     return marks
 
 
+class _Growing:
+    """A numpy array that grows at the end (capacity doubles), so appending a batch of
+    rows costs the batch, not the whole array."""
+
+    def __init__(self, dtype: type | np.dtype, width: int | None = None) -> None:
+        shape = (1024,) if width is None else (1024, width)
+        self.data = np.zeros(shape, dtype=dtype)
+        self.n = 0
+
+    def extend(self, values: np.ndarray | list) -> None:
+        values = np.asarray(values, dtype=self.data.dtype)
+        end = self.n + len(values)
+        if end > len(self.data):
+            grown = np.zeros((max(end, 2 * len(self.data)), *self.data.shape[1:]), dtype=self.data.dtype)
+            grown[: self.n] = self.data[: self.n]
+            self.data = grown
+        self.data[self.n : end] = values
+        self.n = end
+
+    def view(self) -> np.ndarray:
+        return self.data[: self.n]
+
+
+class _Ragged:
+    """Variable-length rows stored flat, with ``ptr[r]:ptr[r+1]`` marking row r."""
+
+    def __init__(self, dtype: type | np.dtype) -> None:
+        self.flat = _Growing(dtype)
+        self.ptr = _Growing(np.int64)
+        self.ptr.extend([0])
+
+    def extend(self, parts: list[list[int]]) -> None:
+        lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+        self.ptr.extend(self.flat.n + np.cumsum(lengths))
+        self.flat.extend([value for part in parts for value in part])
+
+
 @dataclass
 class _CacheArrays:
     word_id: np.ndarray
+    lower: np.ndarray
+    punct: np.ndarray
+    negator: np.ndarray
+    cue_first: np.ndarray
     wordlike: np.ndarray
     char_flat: np.ndarray
     char_ptr: np.ndarray
@@ -728,8 +800,9 @@ class _CacheArrays:
 class _WordCache:
     """Everything about a distinct token (by its spaCy ORTH hash), computed once.
 
-    Rows are appended as new tokens are seen; numpy views are rebuilt only when rows
-    were added. Memory is bounded: past ``limit`` rows the cache starts over.
+    New tokens are added a batch at a time to growing arrays, so the cost of a batch does
+    not depend on how many words came before. Memory is bounded: past ``limit`` rows the
+    cache starts over.
     """
 
     limit = 1_000_000
@@ -738,67 +811,83 @@ class _WordCache:
         self.features = features
         self.row_of: dict[int, int] = {}
         self.form: list[str] = []
-        self.word_id: list[int] = []
-        self.content: list[int] = []
-        self.wordlike: list[bool] = []
-        self.words: list[np.ndarray] = []  # hashes of the token's words (a hashtag's too)
-        self.char_cols: list[np.ndarray] = []
-        self.extra_cols: list[np.ndarray] = []
+        self.content: list[int] = []  # hash of a content word's form, else 0 (context overlap)
+        self.word_id = _Growing(_U64)
+        self.lower = _Growing(_U64)  # spaCy's LOWER id, what the negation and cue rules read
+        self.punct = _Growing(bool)
+        self.negator = _Growing(bool)
+        self.cue_first = _Growing(bool)
+        self.wordlike = _Growing(np.float64)
+        self.words = _Ragged(_U64)  # hashes of the token's words (a hashtag's too)
+        self.char_cols = _Ragged(np.int64)
+        self.extra_cols = _Ragged(np.int64)
         self.marks: dict[str, int] = {}
         self.contexts: dict[str, frozenset[int]] = {}
         self.targets: dict[str, frozenset[str]] = {}
         self._arrays: _CacheArrays | None = None
 
-    def rows(self, orths: list[int], strings) -> np.ndarray:
-        if len(self.row_of) + len(orths) > self.limit:
-            self.__init__(self.features)  # type: ignore[misc]
-            self.features._score_cache.clear()
+    def rows(self, orths: list[int], vocab) -> np.ndarray:
+        """The cache rows of these (distinct) ORTH ids, adding the ones not seen yet."""
         row_of = self.row_of
-        out = np.empty(len(orths), dtype=np.int64)
-        for i, orth in enumerate(orths):
-            row = row_of.get(orth)
-            out[i] = self._add(orth, strings[orth]) if row is None else row
-        return out
+        new = [orth for orth in orths if orth not in row_of]
+        if new:
+            if len(row_of) + len(new) > self.limit:
+                self.__init__(self.features)  # type: ignore[misc]
+                self.features._score_cache.clear()
+                return self.rows(orths, vocab)
+            self._add(new, vocab)
+        return np.fromiter((row_of[orth] for orth in orths), dtype=np.int64, count=len(orths))
 
-    def _add(self, orth: int, text: str) -> int:
+    def _add(self, orths: list[int], vocab) -> None:
         features = self.features
-        form = features.normalise(text)
-        named = features._named_word_features(text)
-        row = len(self.form)
-        self.row_of[orth] = row
-        self.form.append(form)
-        self.word_id.append(hash_string(form))
-        self.content.append(hash_string(form) if form.isalpha() and form not in STOP_WORDS else 0)
-        self.wordlike.append(
-            any(ch.isalnum() for ch in text) and not text.startswith(("@", "#", *_URL)) and not _is_emoji(text)
-        )
-        words = {form}
-        if text.startswith("#"):
-            words.update(segment_hashtag(text, features.segment_vocabulary_))
-        self.words.append(np.array([hash_string(w) for w in sorted(words)], dtype=_U64))
-        self.char_cols.append(np.array([c for b, _, c in named if b == CHAR], dtype=np.int64))
-        self.extra_cols.append(np.array([c for b, _, c in named if b == EXTRA], dtype=np.int64))
+        word_ids, lowers, punct, wordlike, words, chars, extras = [], [], [], [], [], [], []
+        for orth in orths:
+            lexeme = vocab[orth]
+            text = lexeme.orth_
+            form = features.normalise(text)
+            named = features._named_word_features(text)
+            self.row_of[orth] = len(self.form)
+            self.form.append(form)
+            word_id = hash_string(form)
+            self.content.append(word_id if form.isalpha() and form not in STOP_WORDS else 0)
+            word_ids.append(word_id)
+            lowers.append(lexeme.lower)
+            punct.append(lexeme.is_punct)
+            wordlike.append(
+                any(ch.isalnum() for ch in text) and not text.startswith(("@", "#", *_URL)) and not _is_emoji(text)
+            )
+            parts = {form}
+            if text.startswith("#"):
+                parts.update(segment_hashtag(text, features.segment_vocabulary_))
+            words.append([hash_string(w) for w in sorted(parts)])
+            chars.append([c for b, _, c in named if b == CHAR])
+            extras.append([c for b, _, c in named if b == EXTRA])
+        lower = np.array(lowers, dtype=_U64)
+        self.word_id.extend(word_ids)
+        self.lower.extend(lower)
+        self.punct.extend(punct)
+        self.negator.extend(features.rules_.is_negator(lower))
+        self.cue_first.extend(features.rules_.may_start_cue(lower))
+        self.wordlike.extend(wordlike)
+        self.words.extend(words)
+        self.char_cols.extend(chars)
+        self.extra_cols.extend(extras)
         self._arrays = None
-        return row
 
     def arrays(self) -> _CacheArrays:
         if self._arrays is None:
-            def flat(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-                ptr = np.zeros(len(parts) + 1, dtype=np.int64)
-                np.cumsum([len(p) for p in parts], out=ptr[1:])
-                return (np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)), ptr
-
-            char_flat, char_ptr = flat(self.char_cols)
-            extra_flat, extra_ptr = flat(self.extra_cols)
-            words_flat, words_ptr = flat(self.words)
             self._arrays = _CacheArrays(
-                np.array(self.word_id, dtype=_U64),
-                np.array(self.wordlike, dtype=np.float64),
-                char_flat,
-                char_ptr,
-                extra_flat,
-                extra_ptr,
-                words_flat.astype(_U64),
-                words_ptr,
+                self.word_id.view(),
+                self.lower.view(),
+                self.punct.view(),
+                self.negator.view(),
+                self.cue_first.view(),
+                self.wordlike.view(),
+                self.char_cols.flat.view(),
+                self.char_cols.ptr.view(),
+                self.extra_cols.flat.view(),
+                self.extra_cols.ptr.view(),
+                self.words.flat.view(),
+                self.words.ptr.view(),
             )
         return self._arrays

@@ -6,7 +6,10 @@ is ever downloaded:
 * ``stance_negation`` marks the tokens inside a negation's scope (from "not", "no",
   "never", "n't", ... up to the next punctuation mark);
 * ``stance_cues`` finds cue phrases (agreement, praise, disagreement, hedging, sarcasm,
-  ...) with a :class:`spacy.matcher.PhraseMatcher` on lowercase forms.
+  ...) on lowercase forms, as spaCy's ``PhraseMatcher`` with ``attr="LOWER"`` would.
+
+Both rules live in :class:`Rules`, which works on flat token arrays: the components run
+it on one doc, the featurizer on a whole batch at once.
 
 A trained pipeline (for example ``en_core_web_sm``) is used only when it is installed
 and asked for by name; our components are added to it as well.
@@ -18,10 +21,10 @@ import functools
 import re
 from pathlib import Path
 
+import numpy as np
 import spacy
-from spacy.attrs import IS_PUNCT, LOWER, ORTH
+from spacy.attrs import IS_PUNCT, LOWER
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from .errors import Errors, InputError
@@ -85,7 +88,103 @@ _TOKEN_MATCH = re.compile(r"^[#@][\w_]+$").match
 # machinery costs more per document than the components themselves.
 NEGATED = "stance.negated"
 CUES = "stance.cues"
-TOKEN_IDS = "stance.orth"  # the ORTH ids, kept so the featurizer need not read them again
+RULE_COMPONENTS = ("stance_negation", "stance_cues")
+
+_U64 = np.uint64
+_PHRASE_MULTIPLIER = _U64(0x9E3779B97F4A7C15)
+
+
+class Rules:
+    """The negation and cue rules, applied to a whole batch of tokens at once.
+
+    Both rules look only at each token's lowercase form (its spaCy ``LOWER`` id) and
+    whether it is punctuation, so they run on flat numpy arrays of many documents. The
+    components below apply them to one doc; the featurizer applies them to a batch
+    (per-doc component calls cost more than the rules themselves).
+    """
+
+    def __init__(self, nlp: Language) -> None:
+        strings = nlp.vocab.strings
+        self.negator_ids = np.array(sorted(strings.add(word) for word in NEGATORS), dtype=_U64)
+        self.categories = tuple(CUE_LEXICONS)
+        by_length: dict[int, dict[int, int]] = {}
+        first: set[int] = set()
+        for index, (category, phrases) in enumerate(CUE_LEXICONS.items()):
+            for phrase in phrases:
+                lowers = [t.lower for t in nlp.tokenizer(phrase)]
+                by_length.setdefault(len(lowers), {})[_phrase_key(lowers)] = index
+                first.add(lowers[0])
+        self.first_ids = np.array(sorted(first), dtype=_U64)
+        # Per phrase length: the sorted phrase keys and their categories.
+        self.phrases = {
+            k: (np.array(sorted(table), dtype=_U64), np.array([table[key] for key in sorted(table)], dtype=np.int64))
+            for k, table in sorted(by_length.items())
+        }
+
+    def is_negator(self, lowers: np.ndarray) -> np.ndarray:
+        return np.isin(lowers, self.negator_ids)
+
+    @staticmethod
+    def negation_scope(negator: np.ndarray, punct: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """True for tokens inside a negation's scope: after a negator, up to the next
+        punctuation mark, within one document. ``starts`` are the documents' first tokens.
+        """
+        n = len(negator)
+        if n == 0:
+            return np.zeros(0, dtype=bool)
+        opens = negator & ~punct
+        before = np.cumsum(opens) - opens  # negators strictly before each token
+        boundary = punct.copy()
+        boundary[starts[starts < n]] = True
+        segment_start = np.maximum.accumulate(np.where(boundary, np.arange(n), 0))
+        return (before > before[segment_start]) & ~punct
+
+    def may_start_cue(self, lowers: np.ndarray) -> np.ndarray:
+        """True for tokens that are the first word of some cue phrase."""
+        return np.isin(lowers, self.first_ids)
+
+    def cue_matches(
+        self, lowers: np.ndarray, token_doc: np.ndarray, candidates: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every cue phrase occurrence within a document: (first token, length, category index).
+
+        ``candidates`` (the positions where :meth:`may_start_cue` holds) can be passed when
+        known; only phrases starting there are looked up.
+        """
+        n = len(lowers)
+        if candidates is None:
+            candidates = np.flatnonzero(self.may_start_cue(lowers))
+        starts, lengths, categories = [], [], []
+        for k, (keys, category) in self.phrases.items():
+            at = candidates[candidates <= n - k]
+            if k > 1:
+                at = at[token_doc[at] == token_doc[at + k - 1]]  # within one document
+            found = lowers[at]
+            with np.errstate(over="ignore"):
+                for offset in range(1, k):
+                    found = found * _PHRASE_MULTIPLIER + lowers[at + offset]
+            where = np.searchsorted(keys, found).clip(max=len(keys) - 1)
+            hit = keys[where] == found
+            starts.append(at[hit])
+            lengths.append(np.full(int(hit.sum()), k, dtype=np.int64))
+            categories.append(category[where[hit]])
+        if not starts:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        return np.concatenate(starts), np.concatenate(lengths), np.concatenate(categories)
+
+
+def _phrase_key(lowers: list[int]) -> int:
+    """The key :meth:`Rules.cue_matches` computes for a run of tokens."""
+    key = 0
+    for lower in lowers:
+        key = (key * int(_PHRASE_MULTIPLIER) + lower) & 0xFFFFFFFFFFFFFFFF
+    return key
+
+
+def _token_flags(doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+    attrs = doc.to_array([LOWER, IS_PUNCT])
+    return attrs[:, 0].astype(_U64), attrs[:, 1].astype(bool)
 
 
 @Language.factory("stance_negation")
@@ -102,33 +201,19 @@ class NegationScope:
     """Sets ``doc.user_data[NEGATED]``: a list of bools, True for tokens in a negation's
     scope, or ``None`` when the reply has no negator at all (most replies).
 
-    The scope runs from the token after a negator to the next punctuation mark. It also
-    keeps the tokens' ORTH ids in ``doc.user_data[TOKEN_IDS]``, read in the same call.
+    The scope runs from the token after a negator to the next punctuation mark.
     """
 
     def __init__(self, nlp: Language) -> None:
-        self.negator_ids = frozenset(nlp.vocab.strings.add(word) for word in NEGATORS)
+        self.rules = Rules(nlp)
 
     def __call__(self, doc: Doc) -> Doc:
-        attrs = doc.to_array([ORTH, LOWER, IS_PUNCT])
-        doc.user_data[TOKEN_IDS] = attrs[:, 0]
-        lowers = attrs[:, 1].tolist()
-        negators = self.negator_ids
-        if negators.isdisjoint(lowers):
+        lowers, punct = _token_flags(doc)
+        negator = self.rules.is_negator(lowers)
+        if not negator.any():
             doc.user_data[NEGATED] = None
-            return doc
-        # A plain loop beats numpy here: replies are a few dozen tokens long.
-        in_scope = False
-        negated = []
-        for lower, is_punct in zip(lowers, attrs[:, 2].tolist()):
-            if is_punct:
-                in_scope = False
-                negated.append(False)
-            else:
-                negated.append(in_scope)
-                if lower in negators:
-                    in_scope = True
-        doc.user_data[NEGATED] = negated
+        else:
+            doc.user_data[NEGATED] = self.rules.negation_scope(negator, punct, np.zeros(1, dtype=np.int64)).tolist()
         return doc
 
 
@@ -136,16 +221,16 @@ class CueMatcher:
     """Sets ``doc.user_data[CUES]``: a list of ``(category, start, end)`` cue matches."""
 
     def __init__(self, nlp: Language) -> None:
-        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-        tokenizer = nlp.tokenizer
-        for category, phrases in CUE_LEXICONS.items():
-            self.matcher.add(category, [tokenizer(phrase) for phrase in phrases])
+        self.rules = Rules(nlp)
 
     def __call__(self, doc: Doc) -> Doc:
-        strings = doc.vocab.strings
-        doc.user_data[CUES] = [
-            (strings[match_id], start, end) for match_id, start, end in self.matcher(doc)
-        ]
+        lowers, _ = _token_flags(doc)
+        starts, lengths, categories = self.rules.cue_matches(lowers, np.zeros(len(lowers), dtype=np.int64))
+        names = self.rules.categories
+        doc.user_data[CUES] = sorted(
+            ((names[c], s, s + k) for s, k, c in zip(starts.tolist(), lengths.tolist(), categories.tolist())),
+            key=lambda match: match[1:],
+        )
         return doc
 
 
@@ -195,6 +280,11 @@ def make_nlp(pipeline: str = BLANK) -> Language:
     nlp.add_pipe("stance_negation")
     nlp.add_pipe("stance_cues")
     return nlp
+
+
+def rules_of(nlp: Language) -> Rules:
+    """The :class:`Rules` of a pipeline built by :func:`make_nlp`."""
+    return nlp.get_pipe("stance_negation").rules
 
 
 def has_syntax(nlp: Language) -> bool:
