@@ -77,3 +77,42 @@ def test_shipped_default_model_loads_and_is_checked():
     model = stance.load_model()
     assert model.labels == sorted(stance.DEFAULT_LABELS)
     assert model.metadata["format"] == artifact.FORMAT_VERSION
+
+
+def test_labelling_with_a_saved_model_never_imports_scikit_learn(toy_model_path):
+    """The scorers load and predict on their own; the pipelines stay packed until asked for."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, stance\n"
+        f"model = stance.load_model({str(toy_model_path)!r})\n"
+        "print(model.classify('I agree, great essay').label)\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'sklearn'], 'sklearn was imported'\n"
+        "model.pipeline  # the trained pipelines load on first use\n"
+        "assert 'sklearn' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() in stance.DEFAULT_LABELS
+
+
+def test_format_1_files_still_load_and_predict_the_same(toy_model, tmp_path):
+    """Format 1 held only the scikit-learn pipelines; its scorers are rebuilt on load."""
+    path = tmp_path / "old.joblib"
+    payload = {"pipeline": toy_model.pipeline, "target_pipelines": toy_model.target_pipelines}
+    artifact.write_model(path, payload, {**toy_model.metadata, "format": 1})
+    old = stance.load_model(path)
+    texts = ["I agree, great essay", "this is wrong", "what time is it"]
+    assert old.metadata["format"] == 1
+    assert (old.predict_proba(texts) == toy_model.predict_proba(texts)).all()
+    resaved = tmp_path / "new.joblib"
+    old.save(resaved)
+    assert artifact.read_header(resaved)[0]["format"] == artifact.FORMAT_VERSION
+
+
+def test_a_payload_that_is_not_a_model_is_refused(toy_model, tmp_path):
+    path = tmp_path / "odd.joblib"
+    artifact.write_model(path, {"scorer": "not a scorer", "pipelines": b""}, toy_model.metadata)
+    with pytest.raises(ModelIntegrityError, match="not a stance model"):
+        stance.load_model(path)

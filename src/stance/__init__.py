@@ -1,7 +1,8 @@
 """stance: label replies to a post as supportive, critical or off-topic.
 
 The package follows the data's path: :mod:`stance.read` → :mod:`stance.nlp` and
-:mod:`stance.features` (featurize) → :mod:`stance.classifier` → :mod:`stance.write`, with
+:mod:`stance.features` (featurize) → :mod:`stance.classifier` (with the scikit-learn
+estimators in :mod:`stance.estimators`) → :mod:`stance.write`, with
 :mod:`stance.evaluate` and :mod:`stance.agreement` to measure labels.
 
 Names are imported on first use, so ``stance --help`` and commands that need no model
@@ -18,7 +19,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS = {
     "DEFAULT_LABELS": "classifier",
-    "LinearStanceClassifier": "classifier",
+    "LinearStanceClassifier": "estimators",
     "Prediction": "classifier",
     "Reason": "classifier",
     "StanceModel": "classifier",
@@ -33,9 +34,9 @@ _EXPORTS = {
     "ModelVersionError": "errors",
     "StanceError": "errors",
     "scores": "evaluate",
-    "SpacyFeatures": "features",
+    "SpacyFeatures": "estimators",
 }
-_SUBMODULES = {"agreement", "classifier", "evaluate", "read", "write", "features", "nlp", "artifact", "batch", "summarize", "suggest", "annotate"}
+_SUBMODULES = {"agreement", "classifier", "estimators", "evaluate", "read", "write", "features", "nlp", "artifact", "batch", "summarize", "suggest", "annotate"}
 
 __all__ = sorted([*_EXPORTS, "agreement", "__version__"])
 
@@ -59,7 +60,6 @@ if TYPE_CHECKING:  # static type checkers see the real names
     from . import agreement
     from .classifier import (
         DEFAULT_LABELS,
-        LinearStanceClassifier,
         Prediction,
         Reason,
         StanceModel,
@@ -71,4 +71,4 @@ if TYPE_CHECKING:  # static type checkers see the real names
     )
     from .errors import InputError, ModelIntegrityError, ModelNotFoundError, ModelVersionError, StanceError
     from .evaluate import scores
-    from .features import SpacyFeatures
+    from .estimators import LinearStanceClassifier, SpacyFeatures

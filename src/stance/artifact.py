@@ -5,7 +5,11 @@ Layout of a ``.joblib`` model file written by stance::
     b"STANCE-MODEL\\n"            magic line
     8 bytes, big-endian          length of the header
     header                       UTF-8 JSON: format, versions, labels, hashes, ...
-    payload                      joblib (pickle) bytes of the trained pipeline
+    payload                      joblib (pickle) bytes of the trained model
+
+Format 2 payloads hold the model's scorers (numpy arrays and stance classes only) and,
+as a separate joblib blob inside, its scikit-learn pipelines; labelling unpickles only
+the first, so it never imports scikit-learn. Format 1 (pipelines only) still loads.
 
 Trust model: joblib payloads are pickles, and unpickling runs code. Only load model files
 from a source you trust. Before unpickling, :func:`read_model` checks (1) the magic line,
@@ -32,8 +36,8 @@ from .errors import Errors, ModelIntegrityError, ModelNotFoundError, ModelVersio
 from .write import atomic_output
 
 MAGIC = b"STANCE-MODEL\n"
-FORMAT_VERSION = 1
-SUPPORTED_FORMATS = (1,)
+FORMAT_VERSION = 2
+SUPPORTED_FORMATS = (1, 2)
 # Packages whose objects live inside the pickle, and how closely they must match.
 PINNED_PACKAGES = ("scikit-learn", "numpy", "scipy", "spacy")
 
@@ -85,11 +89,22 @@ def build_metadata(*, labels: list[str], training_data_sha256: str, extra: dict[
     }
 
 
-def write_model(path: str | os.PathLike[str], obj: Any, metadata: dict[str, Any]) -> str:
-    """Write ``obj`` with ``metadata`` atomically; return the sha256 of the whole file."""
+def dumps(obj: Any) -> bytes:
+    """``obj`` as compressed joblib bytes."""
     buffer = io.BytesIO()
     joblib.dump(obj, buffer, compress=3)
-    payload = buffer.getvalue()
+    return buffer.getvalue()
+
+
+def loads(data: bytes) -> Any:
+    """The object in joblib bytes from :func:`dumps`; only for bytes already checked
+    as part of a model file's payload."""
+    return joblib.load(io.BytesIO(data))
+
+
+def write_model(path: str | os.PathLike[str], obj: Any, metadata: dict[str, Any]) -> str:
+    """Write ``obj`` with ``metadata`` atomically; return the sha256 of the whole file."""
+    payload = dumps(obj)
     header = dict(metadata, payload_sha256=hashlib.sha256(payload).hexdigest())
     header_bytes = json.dumps(header, sort_keys=True).encode("utf-8")
     with atomic_output(path, force=True) as handle:
@@ -158,7 +173,7 @@ def read_model(path: str | os.PathLike[str], *, expected_sha256: str | None = No
         raise ModelIntegrityError(Errors.E003.format(path=path, actual=actual, expected=header["payload_sha256"]))
     check_versions(path, header)
     try:
-        obj = joblib.load(io.BytesIO(payload))
+        obj = loads(payload)
     except Exception as exc:  # a hash-valid payload that still fails is a stance bug or a foreign file
         raise ModelIntegrityError(Errors.E002.format(path=path, reason=f"its payload cannot be loaded ({exc})")) from exc
     return obj, header

@@ -1,7 +1,10 @@
 """Classify: the trained model, training, and ``classify()`` for notebooks.
 
-A :class:`StanceModel` is a scikit-learn ``Pipeline`` (:class:`~stance.features.SpacyFeatures`
-then :class:`LinearStanceClassifier`) plus the metadata saved with it.
+A :class:`StanceModel` is trained as scikit-learn pipelines (:class:`~stance.estimators.SpacyFeatures`
+then :class:`~stance.estimators.LinearStanceClassifier`). What labelling needs from each
+pipeline is kept as a :class:`LinearScorer` (fitted featurizer, SVM weights, temperature,
+labels), which loads and predicts without importing scikit-learn: that saves about a
+second per ``stance label`` run. The pipelines themselves are loaded when first used.
 """
 
 from __future__ import annotations
@@ -14,19 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import orjson
-from scipy.optimize import minimize_scalar
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import f1_score
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import artifact
 from .errors import Errors, InputError, ModelIntegrityError
-from .features import Examples, SpacyFeatures, to_examples
+from .features import Examples, Featurizer, to_examples
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 DEFAULT_LABELS = ("supportive", "critical", "off-topic")
 # Installed wheels carry the default model inside the package; a source checkout keeps it
@@ -61,101 +62,6 @@ class Prediction:
         return self.proba[self.label]
 
 
-class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
-    """A class-weighted linear SVM, its C chosen by cross-validation, with calibrated probabilities.
-
-    ``fit`` runs stratified k-fold cross-validation over ``C_grid`` on the training rows,
-    keeps the C with the best macro-F1 (every label counts the same, whatever the label
-    set), refits on all rows, and calibrates probabilities by temperature scaling of the
-    out-of-fold SVM scores (one factor for all labels, so the most probable label is
-    always the SVM's decision).
-
-    Parameters
-    ----------
-    C : float or "auto", default="auto"
-        Inverse regularisation strength of the SVM; ``"auto"`` picks it from ``C_grid``.
-    C_grid : tuple of float, default=(0.03, 0.1, 0.3, 1.0, 3.0)
-        Candidates for ``C="auto"``.
-    class_weight : {"balanced", None}, default="balanced"
-        ``"balanced"`` weighs each label inversely to its frequency, in the SVM and in the
-        calibration, so rare labels are predicted as readily as common ones.
-    folds : int, default=5
-        Cross-validation folds, lowered to the smallest label count. With fewer than two
-        examples of some label there is no cross-validation: C is 1 (or the given C) and
-        the calibration is fitted on the training scores.
-    random_state : int, default=0
-        Seed for the folds and the SVM.
-    """
-
-    def __init__(
-        self,
-        *,
-        C: float | str = "auto",
-        C_grid: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0),
-        class_weight: str | None = "balanced",
-        folds: int = 5,
-        random_state: int = 0,
-    ) -> None:
-        self.C = C
-        self.C_grid = C_grid
-        self.class_weight = class_weight
-        self.folds = folds
-        self.random_state = random_state
-
-    def _svm(self, C: float) -> LinearSVC:
-        return LinearSVC(C=C, class_weight=self.class_weight, random_state=self.random_state, max_iter=5000)
-
-    @staticmethod
-    def _scores(svm: LinearSVC, X: Any) -> np.ndarray:
-        scores = svm.decision_function(X)
-        return scores[:, None] if scores.ndim == 1 else scores
-
-    def fit(self, X: Any, y: Any) -> "LinearStanceClassifier":
-        X, y = validate_data(self, X, y, accept_sparse="csr")
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise InputError(Errors.E011.format(label=self.classes_[0] if len(self.classes_) else None))
-        grid = tuple(self.C_grid) if self.C == "auto" else (float(self.C),)
-        folds = min(self.folds, int(np.bincount(encoded).min()))
-        if folds >= 2:
-            splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
-            splits = list(splitter.split(np.zeros(len(encoded)), encoded))
-            best_f1, best = -1.0, None
-            for C in grid:
-                out_of_fold = np.zeros((len(encoded), 1 if len(self.classes_) == 2 else len(self.classes_)))
-                for train_idx, test_idx in splits:
-                    out_of_fold[test_idx] = self._scores(self._svm(C).fit(X[train_idx], encoded[train_idx]), X[test_idx])
-                predicted = (out_of_fold[:, 0] > 0).astype(int) if out_of_fold.shape[1] == 1 else out_of_fold.argmax(axis=1)
-                f1 = f1_score(encoded, predicted, average="macro")
-                if f1 > best_f1 + 1e-12:
-                    best_f1, best = f1, (C, out_of_fold)
-            self.C_, calibration_scores = best  # type: ignore[misc]
-            self.cv_macro_f1_ = best_f1
-            self.svm_ = self._svm(self.C_).fit(X, encoded)
-        else:
-            self.C_ = 1.0 if self.C == "auto" else float(self.C)
-            self.cv_macro_f1_ = None
-            self.svm_ = self._svm(self.C_).fit(X, encoded)
-            calibration_scores = self._scores(self.svm_, X)
-        self.temperature_ = _fit_temperature(_as_logits(calibration_scores), encoded)
-        coef = self.svm_.coef_
-        # One row per label, for explanations: binary SVMs keep a single row for the second label.
-        self.coef_ = np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef
-        return self
-
-    def proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities from SVM scores (``svm_.decision_function``, kept 2-D)."""
-        return _softmax(_as_logits(scores) * self.temperature_)
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "temperature_")
-        X = validate_data(self, X, accept_sparse="csr", reset=False)
-        return self.proba_from_scores(self._scores(self.svm_, X))
-
-    def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-
 def _as_logits(scores: np.ndarray) -> np.ndarray:
     """One column per label: a binary SVM's single score s becomes (-s/2, s/2)."""
     return np.hstack([-scores / 2, scores / 2]) if scores.shape[1] == 1 else scores
@@ -164,29 +70,6 @@ def _as_logits(scores: np.ndarray) -> np.ndarray:
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-def _fit_temperature(logits: np.ndarray, encoded: np.ndarray) -> float:
-    """Temperature scaling (Guo et al., 2017): the factor on the scores that minimises the
-    log-loss of held-out rows. One factor for all labels keeps the SVM's decision, so the
-    label is always the most probable one."""
-
-    def log_loss(log_t: float) -> float:
-        proba = _softmax(logits * np.exp(log_t))
-        return float(-np.mean(np.log(proba[np.arange(len(encoded)), encoded] + 1e-12)))
-
-    result = minimize_scalar(log_loss, bounds=(-5.0, 5.0), method="bounded")
-    return float(np.exp(result.x))
-
-
-def make_pipeline(*, random_state: int = 0, **feature_params: Any) -> Pipeline:
-    """An untrained pipeline: spaCy features, then the calibrated linear classifier."""
-    return Pipeline(
-        [
-            ("features", SpacyFeatures(**feature_params)),
-            ("classifier", LinearStanceClassifier(random_state=random_state)),
-        ]
-    )
 
 
 def training_data_sha256(examples: Examples, labels: Sequence[str]) -> str:
@@ -245,44 +128,114 @@ def _numbers(numbers: list[int], limit: int = 10) -> str:
 MIN_TARGET_ROWS = 20  # fewer rows than this for a target, and its rows go to the pooled model
 
 
+@dataclass(eq=False)
+class LinearScorer:
+    """What labelling needs from one trained pipeline, and nothing from scikit-learn.
+
+    ``coef`` and ``intercept`` are the SVM's (one row for a binary SVM); ``label_coef``
+    has one row per label, for explanations.
+    """
+
+    featurizer: Featurizer
+    coef: np.ndarray
+    intercept: np.ndarray
+    temperature: float
+    classes: list[str]
+    label_coef: np.ndarray
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Pipeline) -> "LinearScorer":
+        classifier = pipeline.named_steps["classifier"]
+        return cls(
+            pipeline.named_steps["features"].featurizer(),
+            classifier.svm_.coef_,
+            classifier.svm_.intercept_,
+            classifier.temperature_,
+            [str(c) for c in classifier.classes_],
+            classifier.coef_,
+        )
+
+    def predict_proba(self, examples: Examples) -> np.ndarray:
+        """Calibrated probabilities, scored without building a feature matrix."""
+        scores = self.featurizer.decision_function(examples, self.coef, self.intercept)
+        return _softmax(_as_logits(scores) * self.temperature)
+
+
 class StanceModel:
     """A trained stance classifier and its metadata.
 
-    It holds a pooled pipeline trained on every row and, when the training rows carry
-    targets, one pipeline per target with at least ``MIN_TARGET_ROWS`` rows. A row is
-    labelled by its target's pipeline when there is one, else by the pooled pipeline.
+    It holds a pooled model trained on every row and, when the training rows carry
+    targets, one model per target with at least ``MIN_TARGET_ROWS`` rows. A row is
+    labelled by its target's model when there is one, else by the pooled model.
     Use :func:`train` or :func:`load_model` to get one.
+
+    ``pipeline`` and ``target_pipelines`` are the trained scikit-learn pipelines (loaded
+    from the model file on first use); labelling uses the :class:`LinearScorer` of each.
     """
 
     def __init__(
-        self, pipeline: Pipeline, metadata: dict[str, Any], target_pipelines: dict[str, Pipeline] | None = None
+        self,
+        scorer: LinearScorer,
+        metadata: dict[str, Any],
+        target_scorers: dict[str, LinearScorer] | None = None,
+        pipelines: tuple[Pipeline, dict[str, Pipeline]] | bytes | None = None,
     ) -> None:
-        self.pipeline = pipeline
-        self.target_pipelines = target_pipelines or {}
+        self.scorer = scorer
+        self.target_scorers = target_scorers or {}
         self.metadata = metadata
+        self._pipelines = pipelines
+
+    @classmethod
+    def from_pipelines(
+        cls, pipeline: Pipeline, metadata: dict[str, Any], target_pipelines: dict[str, Pipeline] | None = None
+    ) -> "StanceModel":
+        target_pipelines = target_pipelines or {}
+        return cls(
+            LinearScorer.from_pipeline(pipeline),
+            metadata,
+            {target: LinearScorer.from_pipeline(p) for target, p in target_pipelines.items()},
+            (pipeline, target_pipelines),
+        )
+
+    def _trained_pipelines(self) -> tuple[Pipeline, dict[str, Pipeline]]:
+        if isinstance(self._pipelines, bytes):
+            self._pipelines = artifact.loads(self._pipelines)
+        if self._pipelines is None:
+            raise ModelIntegrityError(Errors.E002.format(path="this model", reason="it holds no trained pipelines"))
+        return self._pipelines
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pooled scikit-learn pipeline (features, then classifier)."""
+        return self._trained_pipelines()[0]
+
+    @property
+    def target_pipelines(self) -> dict[str, Pipeline]:
+        """The per-target scikit-learn pipelines, by target."""
+        return self._trained_pipelines()[1]
 
     @property
     def labels(self) -> list[str]:
-        return [str(label) for label in self.pipeline.classes_]
+        return list(self.scorer.classes)
 
     def __repr__(self) -> str:
         return f"StanceModel(labels={self.labels}, n_examples={self.metadata.get('n_examples')})"
 
-    def pipeline_for(self, target: str | None) -> Pipeline:
-        return self.target_pipelines.get(target, self.pipeline) if target is not None else self.pipeline
+    def scorer_for(self, target: str | None) -> LinearScorer:
+        return self.target_scorers.get(target, self.scorer) if target is not None else self.scorer
 
     def predict_proba(self, X: object) -> np.ndarray:
         """Probabilities, one row per example and one column per label in :attr:`labels` order."""
         examples = to_examples(X)
         labels = self.labels
         proba = np.zeros((len(examples), len(labels)))
-        routes: dict[int, tuple[Pipeline, list[int]]] = {}
+        routes: dict[int, tuple[LinearScorer, list[int]]] = {}
         for i, target in enumerate(examples.targets):
-            pipeline = self.pipeline_for(target)
-            routes.setdefault(id(pipeline), (pipeline, []))[1].append(i)
-        for pipeline, index in routes.values():
-            part = _pipeline_proba(pipeline, _subset(examples, np.array(index)))
-            columns = [labels.index(str(c)) for c in pipeline.classes_]
+            scorer = self.scorer_for(target)
+            routes.setdefault(id(scorer), (scorer, []))[1].append(i)
+        for scorer, index in routes.values():
+            part = scorer.predict_proba(_subset(examples, np.array(index)))
+            columns = [labels.index(c) for c in scorer.classes]
             proba[np.ix_(index, columns)] = part
         return proba
 
@@ -321,42 +274,40 @@ class StanceModel:
 
     def explain(self, text: str, *, context: str | None = None, target: str | None = None, top: int = 5) -> list[Reason]:
         """The features that pushed hardest towards the predicted label, strongest first."""
-        pipeline = self.pipeline_for(target)
-        features: SpacyFeatures = pipeline.named_steps["features"]
-        classifier: LinearStanceClassifier = pipeline.named_steps["classifier"]
-        row = features.transform(Examples([text], [context], [target]))
-        label_index = int(np.argmax(classifier.predict_proba(row)[0]))
-        label = str(classifier.classes_[label_index])
-        weights = classifier.coef_[label_index]
+        scorer = self.scorer_for(target)
+        example = Examples([text], [context], [target])
+        row = scorer.featurizer.transform(example)
+        label_index = int(np.argmax(scorer.predict_proba(example)[0]))
+        label = scorer.classes[label_index]
+        weights = scorer.label_coef[label_index]
         values = dict(zip(row.indices.tolist(), row.data.tolist()))
         # A name's push is the sum over its distinct columns (a word's own column and its
         # character n-grams), which is exactly what removing that name would take away.
         pushes: dict[str, float] = {}
-        for name, column in set(features.explain_features(text, context=context, target=target)):
+        for name, column in set(scorer.featurizer.explain_features(text, context=context, target=target)):
             pushes[name] = pushes.get(name, 0.0) + values.get(column, 0.0) * float(weights[column])
         ranked = sorted(pushes.items(), key=lambda item: (-item[1], item[0]))
         # Pushes that would print as +0.00 are noise, not reasons.
         return [Reason(name, round(weight, 3), label) for name, weight in ranked[:top] if weight >= 0.005]
 
     def save(self, path: str | os.PathLike[str]) -> str:
-        """Write the model atomically; return the sha256 of the file."""
-        payload = {"pipeline": self.pipeline, "target_pipelines": self.target_pipelines}
-        return artifact.write_model(path, payload, self.metadata)
+        """Write the model atomically; return the sha256 of the file.
 
-
-def _pipeline_proba(pipeline: Pipeline, examples: Examples) -> np.ndarray:
-    """The pipeline's probabilities, scored without building a feature matrix."""
-    features: SpacyFeatures = pipeline.named_steps["features"]
-    classifier: LinearStanceClassifier = pipeline.named_steps["classifier"]
-    svm = classifier.svm_
-    scores = features.decision_function(examples, svm.coef_, svm.intercept_)
-    return classifier.proba_from_scores(scores)
+        The scorers and the pipelines are stored apart, so that loading the file to label
+        unpickles no scikit-learn object.
+        """
+        pipelines = self._pipelines if isinstance(self._pipelines, bytes) else artifact.dumps(self._trained_pipelines())
+        payload = {"scorer": self.scorer, "target_scorers": self.target_scorers, "pipelines": pipelines}
+        metadata = {k: v for k, v in self.metadata.items() if k != "payload_sha256"}
+        return artifact.write_model(path, payload, {**metadata, "format": artifact.FORMAT_VERSION})
 
 
 def _fit_pipelines(
     examples: Examples, labels: list[str], *, random_state: int, feature_params: dict[str, Any]
 ) -> tuple[Pipeline, dict[str, Pipeline]]:
     """The pooled pipeline and the per-target pipelines for these rows."""
+    from .estimators import make_pipeline
+
     pooled = make_pipeline(random_state=random_state, **feature_params).fit(examples, labels)
     per_target: dict[str, Pipeline] = {}
     targets = sorted({t for t in examples.targets if t is not None})
@@ -441,7 +392,7 @@ def train(
             "random_state": random_state,
         },
     )
-    return StanceModel(pipeline, metadata, per_target)
+    return StanceModel.from_pipelines(pipeline, metadata, per_target)
 
 
 def cross_validate(
@@ -474,6 +425,8 @@ def cross_validate(
         raise InputError(
             f"Cross-validation needs at least 2 examples of every label; {Counter(labels)} has a label with 1."
         )
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
     splitter = RepeatedStratifiedKFold(n_splits=k, n_repeats=repeats, random_state=random_state)
     accuracy, macro, per_label = [], [], {label: [] for label in sorted(set(labels))}
     first_repeat = [None] * len(y)
@@ -481,7 +434,7 @@ def cross_validate(
         pooled, per_target = _fit_pipelines(
             _subset(data, train_idx), y[train_idx].tolist(), random_state=random_state, feature_params=feature_params
         )
-        predicted = np.array(StanceModel(pooled, {}, per_target).predict(_subset(data, test_idx)))
+        predicted = np.array(StanceModel.from_pipelines(pooled, {}, per_target).predict(_subset(data, test_idx)))
         result = scores(y[test_idx].tolist(), predicted.tolist(), labels=sorted(per_label))
         accuracy.append(result["accuracy"])
         macro.append(result["macro_f1"])
@@ -526,9 +479,19 @@ def load_model(path: str | os.PathLike[str] | None = None, *, expected_sha256: s
         With a message that names the problem and the fix.
     """
     payload, header = artifact.read_model(DEFAULT_MODEL if path is None else path, expected_sha256=expected_sha256)
-    if not isinstance(payload, dict) or not isinstance(payload.get("pipeline"), Pipeline):
-        raise ModelIntegrityError(Errors.E002.format(path=path, reason="its payload is not a stance model"))
-    return StanceModel(payload["pipeline"], header, payload.get("target_pipelines") or {})
+    not_a_model = ModelIntegrityError(Errors.E002.format(path=path, reason="its payload is not a stance model"))
+    if not isinstance(payload, dict):
+        raise not_a_model
+    if header["format"] == 1:  # pipelines only, no scorers (stance 0.1.0 before the scorer split)
+        from sklearn.pipeline import Pipeline
+
+        if not isinstance(payload.get("pipeline"), Pipeline):
+            raise not_a_model
+        return StanceModel.from_pipelines(payload["pipeline"], header, payload.get("target_pipelines") or {})
+    scorers = [payload.get("scorer"), *(payload.get("target_scorers") or {}).values()]
+    if not all(isinstance(s, LinearScorer) for s in scorers) or not isinstance(payload.get("pipelines"), bytes):
+        raise not_a_model
+    return StanceModel(payload["scorer"], header, payload.get("target_scorers") or {}, payload["pipelines"])
 
 
 _default_model: StanceModel | None = None
@@ -602,3 +565,12 @@ def explain(
     """The features that pushed the model towards its label for ``text``."""
     resolved = default_model() if model is None else model if isinstance(model, StanceModel) else load_model(model)
     return resolved.explain(text, context=context, target=target, top=top)
+
+
+def __getattr__(name: str) -> Any:
+    # Format-1 model files pickled the estimators under this module's name.
+    if name in ("LinearStanceClassifier", "make_pipeline"):
+        from . import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

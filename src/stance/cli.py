@@ -185,11 +185,18 @@ def label(
     file with its number and reason, and the exit status is 3. Exit status 2 means bad
     arguments or an unusable model. An interrupted run continues with --resume.
     """
-    from .batch import label_file
+    import gc
 
+    from .batch import label_file
+    from .classifier import default_model, load_model
+
+    model = default_model() if model_path is None else load_model(model_path)
+    # The model and the imported modules live until the process ends; freezing them keeps
+    # the garbage collector from rescanning them on every collection.
+    gc.freeze()
     try:
         summary = label_file(
-            data, output, model=model_path, format=input_format, to=output_to, text_field=text_field,
+            data, output, model=model, format=input_format, to=output_to, text_field=text_field,
             id_field=id_field, context_field=context_field, target_field=target_field or None,
             min_confidence=min_confidence, explain=explain, errors=errors_path, strict=strict, force=force, resume=resume,
             jobs=jobs, chunk_size=batch_size, progress=not quiet and sys.stderr.isatty(),

@@ -1,9 +1,11 @@
 """Featurize: turn replies (plus the post they answer, and a target) into sparse features.
 
-:class:`SpacyFeatures` is a scikit-learn transformer. It runs the texts through spaCy in
-batches (``nlp.pipe``) and hashes every feature into a fixed number of columns, so it
-needs no vocabulary and its memory does not grow with the data. What it learns in ``fit``
-is only the word list used to split lowercase hashtags into words.
+:class:`Featurizer` runs the texts through spaCy in batches and hashes every feature
+into a fixed number of columns, so it needs no vocabulary and its memory does not grow
+with the data. What it learns in ``fit`` is the idf weights and the word list used to
+split lowercase hashtags into words. :class:`~stance.estimators.SpacyFeatures` is the same
+thing as a scikit-learn transformer (``stance.features.SpacyFeatures`` finds it). This
+module does not import scikit-learn, so labelling with a saved model never loads it.
 
 Feature families (each can be switched off):
 
@@ -21,7 +23,7 @@ negated words), characters (n-grams within words) and extras (cues, marks, conte
 target relations, syntax). Each block is weighted by idf learned in ``fit`` and divided by
 ``sqrt(sum(count * idf**2))``. That normalisation is linear in the token stream, so a
 linear model's scores are sums of per-word vectors that can be cached:
-:meth:`SpacyFeatures.decision_function` predicts without building a sparse matrix, and
+:meth:`Featurizer.decision_function` predicts without building a sparse matrix, and
 gives the same scores as ``transform`` followed by the matrix product.
 """
 
@@ -35,15 +37,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 from spacy.attrs import ORTH
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.strings import hash_string
 
-from .errors import Errors, InputError
+from .errors import Errors, InputError, NotFittedError
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 from .nlp import BLANK, RULE_COMPONENTS, has_syntax, make_nlp, rules_of
 
 
@@ -247,8 +251,11 @@ class _Occurrences:
     token_row: np.ndarray
 
 
-class SpacyFeatures(TransformerMixin, BaseEstimator):
+class Featurizer:
     """Hashed sparse features for replies, computed with spaCy.
+
+    The featurizing engine; :class:`~stance.estimators.SpacyFeatures` adds the
+    scikit-learn estimator contract to it.
 
     Parameters
     ----------
@@ -276,7 +283,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    >>> features = SpacyFeatures().fit(["I agree", "Not convinced"])
+    >>> features = Featurizer().fit(["I agree", "Not convinced"])
     >>> features.transform(["Great essay!", ""]).shape
     (2, 786432)
     """
@@ -307,7 +314,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
 
     # -- sklearn API -------------------------------------------------------------------
-    def fit(self, X: object, y: object = None) -> "SpacyFeatures":
+    def fit(self, X: object, y: object = None) -> "Featurizer":
         """Load the spaCy pipeline, learn the hashtag word list and the idf weights."""
         if self.word_ngrams not in (1, 2, 3):
             raise InputError(f"word_ngrams must be 1, 2 or 3, not {self.word_ngrams!r}.")
@@ -337,7 +344,9 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: object) -> sp.csr_matrix:
         """Featurize ``X`` into a ``(n_samples, 3 * n_features)`` CSR matrix."""
-        check_is_fitted(self, "idf_")
+        import scipy.sparse as sp
+
+        self._check_fitted()
         examples = to_examples(X)
         parts = [self._matrix(occ) for occ in self._occurrences(examples)]
         if not parts:
@@ -350,17 +359,14 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         Per-word sums of the character block are cached per ``coef`` (by identity), so
         pass the same array each time.
         """
-        check_is_fitted(self, "idf_")
+        self._check_fitted()
         examples = to_examples(X)
         out = [self._scores(occ, coef, intercept) for occ in self._occurrences(examples)]
         return np.vstack(out) if out else np.zeros((0, coef.shape[0]))
 
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = True
-        return tags
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "idf_"):
+            raise NotFittedError(Errors.E015.format(name=type(self).__name__, method="transform"))
 
     # -- pickling: the spaCy pipeline and caches are rebuilt, never pickled -------------
     _TRANSIENT = ("nlp_", "rules_", "_cache", "_score_cache")
@@ -605,6 +611,8 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         ]
 
     def _matrix(self, occ: _Occurrences) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         rows, cols, data = [], [], []
         for block, (block_rows, block_cols) in enumerate(self._block_entries(occ)):
             weight = self.block_weights_[block]
@@ -684,7 +692,7 @@ class SpacyFeatures(TransformerMixin, BaseEstimator):
         Character n-grams are named after their word, so that explanations speak of
         words. Every listed column is one that ``transform`` sets for this text.
         """
-        check_is_fitted(self, "idf_")
+        self._check_fitted()
         occ = self._batch([text], [context], [target])
         cache = self._cache
         arrays = cache.arrays()
@@ -807,7 +815,7 @@ class _WordCache:
 
     limit = 1_000_000
 
-    def __init__(self, features: SpacyFeatures) -> None:
+    def __init__(self, features: Featurizer) -> None:
         self.features = features
         self.row_of: dict[int, int] = {}
         self.form: list[str] = []
@@ -891,3 +899,12 @@ class _WordCache:
                 self.words.ptr.view(),
             )
         return self._arrays
+
+
+def __getattr__(name: str) -> Any:
+    # The scikit-learn transformer lives in stance.estimators, imported only when asked for.
+    if name == "SpacyFeatures":
+        from .estimators import SpacyFeatures
+
+        return SpacyFeatures
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

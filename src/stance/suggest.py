@@ -168,5 +168,5 @@ def suggest(
     proba = model.predict_proba(data)  # type: ignore[attr-defined]
     features = None
     if strategy != "random" and diversity > 0:
-        features = model.pipeline.named_steps["features"].transform(data)  # type: ignore[attr-defined]
+        features = model.scorer.featurizer.transform(data)  # type: ignore[attr-defined]
     return select(proba, features, n, strategy=strategy, diversity=diversity, seed=seed, exclude=exclude), proba

@@ -1,0 +1,181 @@
+"""The scikit-learn side of classify: estimators that train and plug into sklearn tools.
+
+:class:`SpacyFeatures` is :class:`~stance.features.Featurizer` with the estimator contract
+(``get_params``, ``set_params``, ``clone``, pipelines, grid search). :class:`LinearStanceClassifier`
+is the calibrated linear SVM. Training uses them; labelling with a saved model does not
+import this module (see :class:`~stance.classifier.LinearScorer`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .classifier import _as_logits, _softmax
+from .errors import Errors, InputError
+from .features import Featurizer
+
+
+class SpacyFeatures(Featurizer, TransformerMixin, BaseEstimator):
+    """:class:`~stance.features.Featurizer` as a scikit-learn transformer.
+
+    Same parameters and features; this class adds ``get_params``/``set_params``, so it
+    works with ``clone``, ``Pipeline`` and ``GridSearchCV``.
+
+    Examples
+    --------
+    >>> features = SpacyFeatures().fit(["I agree", "Not convinced"])
+    >>> features.transform(["Great essay!", ""]).shape
+    (2, 786432)
+    """
+
+    def transform(self, X: object):  # type: ignore[no-untyped-def]
+        check_is_fitted(self, "idf_")
+        return super().transform(X)
+
+    def decision_function(self, X: object, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        check_is_fitted(self, "idf_")
+        return super().decision_function(X, coef, intercept)
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = True
+        return tags
+
+    def featurizer(self) -> Featurizer:
+        """A plain :class:`~stance.features.Featurizer` with this one's fitted state (pickles without scikit-learn)."""
+        check_is_fitted(self, "idf_")
+        plain = Featurizer.__new__(Featurizer)
+        plain.__setstate__(self.__getstate__())
+        return plain
+
+
+class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
+    """A class-weighted linear SVM, its C chosen by cross-validation, with calibrated probabilities.
+
+    ``fit`` runs stratified k-fold cross-validation over ``C_grid`` on the training rows,
+    keeps the C with the best macro-F1 (every label counts the same, whatever the label
+    set), refits on all rows, and calibrates probabilities by temperature scaling of the
+    out-of-fold SVM scores (one factor for all labels, so the most probable label is
+    always the SVM's decision).
+
+    Parameters
+    ----------
+    C : float or "auto", default="auto"
+        Inverse regularisation strength of the SVM; ``"auto"`` picks it from ``C_grid``.
+    C_grid : tuple of float, default=(0.03, 0.1, 0.3, 1.0, 3.0)
+        Candidates for ``C="auto"``.
+    class_weight : {"balanced", None}, default="balanced"
+        ``"balanced"`` weighs each label inversely to its frequency, in the SVM and in the
+        calibration, so rare labels are predicted as readily as common ones.
+    folds : int, default=5
+        Cross-validation folds, lowered to the smallest label count. With fewer than two
+        examples of some label there is no cross-validation: C is 1 (or the given C) and
+        the calibration is fitted on the training scores.
+    random_state : int, default=0
+        Seed for the folds and the SVM.
+    """
+
+    def __init__(
+        self,
+        *,
+        C: float | str = "auto",
+        C_grid: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0),
+        class_weight: str | None = "balanced",
+        folds: int = 5,
+        random_state: int = 0,
+    ) -> None:
+        self.C = C
+        self.C_grid = C_grid
+        self.class_weight = class_weight
+        self.folds = folds
+        self.random_state = random_state
+
+    def _svm(self, C: float) -> LinearSVC:
+        return LinearSVC(C=C, class_weight=self.class_weight, random_state=self.random_state, max_iter=5000)
+
+    @staticmethod
+    def _scores(svm: LinearSVC, X: Any) -> np.ndarray:
+        scores = svm.decision_function(X)
+        return scores[:, None] if scores.ndim == 1 else scores
+
+    def fit(self, X: Any, y: Any) -> "LinearStanceClassifier":
+        X, y = validate_data(self, X, y, accept_sparse="csr")
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise InputError(Errors.E011.format(label=self.classes_[0] if len(self.classes_) else None))
+        grid = tuple(self.C_grid) if self.C == "auto" else (float(self.C),)
+        folds = min(self.folds, int(np.bincount(encoded).min()))
+        if folds >= 2:
+            splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+            splits = list(splitter.split(np.zeros(len(encoded)), encoded))
+            best_f1, best = -1.0, None
+            for C in grid:
+                out_of_fold = np.zeros((len(encoded), 1 if len(self.classes_) == 2 else len(self.classes_)))
+                for train_idx, test_idx in splits:
+                    out_of_fold[test_idx] = self._scores(self._svm(C).fit(X[train_idx], encoded[train_idx]), X[test_idx])
+                predicted = (out_of_fold[:, 0] > 0).astype(int) if out_of_fold.shape[1] == 1 else out_of_fold.argmax(axis=1)
+                f1 = f1_score(encoded, predicted, average="macro")
+                if f1 > best_f1 + 1e-12:
+                    best_f1, best = f1, (C, out_of_fold)
+            self.C_, calibration_scores = best  # type: ignore[misc]
+            self.cv_macro_f1_ = best_f1
+            self.svm_ = self._svm(self.C_).fit(X, encoded)
+        else:
+            self.C_ = 1.0 if self.C == "auto" else float(self.C)
+            self.cv_macro_f1_ = None
+            self.svm_ = self._svm(self.C_).fit(X, encoded)
+            calibration_scores = self._scores(self.svm_, X)
+        self.temperature_ = _fit_temperature(_as_logits(calibration_scores), encoded)
+        coef = self.svm_.coef_
+        # One row per label, for explanations: binary SVMs keep a single row for the second label.
+        self.coef_ = np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef
+        return self
+
+    def proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities from SVM scores (``svm_.decision_function``, kept 2-D)."""
+        return _softmax(_as_logits(scores) * self.temperature_)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "temperature_")
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        return self.proba_from_scores(self._scores(self.svm_, X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _fit_temperature(logits: np.ndarray, encoded: np.ndarray) -> float:
+    """Temperature scaling (Guo et al., 2017): the factor on the scores that minimises the
+    log-loss of held-out rows. One factor for all labels keeps the SVM's decision, so the
+    label is always the most probable one."""
+
+    def log_loss(log_t: float) -> float:
+        proba = _softmax(logits * np.exp(log_t))
+        return float(-np.mean(np.log(proba[np.arange(len(encoded)), encoded] + 1e-12)))
+
+    result = minimize_scalar(log_loss, bounds=(-5.0, 5.0), method="bounded")
+    return float(np.exp(result.x))
+
+
+def make_pipeline(*, random_state: int = 0, **feature_params: Any) -> Pipeline:
+    """An untrained pipeline: spaCy features, then the calibrated linear classifier."""
+    return Pipeline(
+        [
+            ("features", SpacyFeatures(**feature_params)),
+            ("classifier", LinearStanceClassifier(random_state=random_state)),
+        ]
+    )
+
+
+
