@@ -9,7 +9,11 @@ peak RSS is that run's alone:
 2. `stance label --jobs 2` against `--jobs 1`;
 3. peak RSS on LARGE rows against SMALL rows;
 4. the same for spaCy's own textcat (bow architecture on spacy.blank("en")), trained
-   briefly on TweetEval train and labelling the same dumps (n_process=2 for 2 jobs).
+   briefly on TweetEval train and labelling the same dumps (n_process=2 for 2 jobs);
+5. ratio 1 again on a LARGE dump where every reply carries one made-up word. The
+   TweetEval pool has only ~3,000 distinct texts, so in the main dumps nearly every word
+   was seen before; real dumps keep bringing new words (names, typos, tags), and new
+   words cost both spaCy and stance more (per-word caches start empty for them).
 
 Run from the repository root:
 
@@ -106,8 +110,9 @@ def tweeteval(split_names: tuple[str, ...]) -> list[dict]:
     return rows
 
 
-def build_dump(path: Path, n: int, rows: list[dict], seed: int = 0) -> Path:
+def build_dump(path: Path, n: int, rows: list[dict], seed: int = 0, new_words: bool = False) -> Path:
     rng = random.Random(seed)
+    made_up = random.Random(seed + 1)
     with open(path, "w", encoding="utf-8") as handle:
         order: list[int] = []
         for i in range(n):
@@ -115,7 +120,10 @@ def build_dump(path: Path, n: int, rows: list[dict], seed: int = 0) -> Path:
                 order = list(range(len(rows)))
                 rng.shuffle(order)
             row = rows[order.pop()]
-            handle.write(json.dumps({"id": f"reply-{i}", "text": row["text"], "target": row["target"]}) + "\n")
+            text = row["text"]
+            if new_words:
+                text += " " + "".join(made_up.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(made_up.randint(5, 10)))
+            handle.write(json.dumps({"id": f"reply-{i}", "text": text, "target": row["target"]}) + "\n")
     return path
 
 
@@ -138,6 +146,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     pool = tweeteval(("train", "val"))
     dumps = {n: build_dump(work / f"replies-{n}.jsonl", n, pool) for n in (small, large)}
+    new_words_dump = build_dump(work / f"replies-{large}-new-words.jsonl", large, pool, new_words=True)
     print(f"Dumps of {small:,} and {large:,} replies ({len(pool):,} distinct TweetEval texts) in {work}", file=sys.stderr)
 
     def stance(n: int, jobs: int) -> dict:
@@ -150,6 +159,10 @@ def main() -> None:
         results[f"stance {n} j1"] = stance(n, 1)
         print(f"  measured {n:,} rows", file=sys.stderr)
     results[f"stance {large} j2"] = stance(large, 2)
+    results[f"tokenize {large} new-words"] = measure([sys.executable, "-c", _TOKENIZE, str(new_words_dump)])
+    results[f"stance {large} new-words"] = measure([
+        str(STANCE), "label", str(new_words_dump), "-o", str(work / f"stance-{large}-new-words.jsonl"), "--force", "--quiet",
+    ])
     if not args.skip_peer:
         model = work / "textcat-model"
         if model.exists():
@@ -178,6 +191,8 @@ def main() -> None:
         ("stance --jobs 2 vs --jobs 1 (goal >= 1.7x)", rate(f"stance {large} j2", large) / rate(f"stance {large} j1", large)),
         (f"stance peak RSS {large:,} vs {small:,} rows (goal <= 1.2x)",
          results[f"stance {large} j1"]["max_rss_mb"] / results[f"stance {small} j1"]["max_rss_mb"]),
+        ("stance vs tokenize-only, one made-up word per reply",
+         rate(f"stance {large} new-words", large) / rate(f"tokenize {large} new-words", large)),
     ]
     if not args.skip_peer:
         summary += [

@@ -147,3 +147,30 @@ def test_transform_never_fails_and_is_deterministic(texts):
     assert first.shape == (len(texts), 3 * 2**18)
     assert np.all(np.isfinite(first.data))
     assert (first != second).nnz == 0
+
+
+def _char_columns_by_hand(features, form: str) -> list[int]:
+    """Each n-gram of " form " keyed one at a time, in plain integer arithmetic."""
+    from stance.features import _CHAR_BASE, NS_CHAR, _mix
+
+    lo, hi = features.char_ngrams
+    padded = f" {form} "
+    out = []
+    for n in range(lo, hi + 1):
+        for i in range(len(padded) - n + 1):
+            key = n
+            for ch in padded[i : i + n]:
+                key = (key * int(_CHAR_BASE) + ord(ch)) % 2**64
+            out.append(int(_mix(np.array([key], dtype=np.uint64), NS_CHAR)[0] % np.uint64(features.n_features)))
+    return out
+
+
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=8))
+def test_batched_char_ngrams_equal_one_ngram_at_a_time(forms):
+    features = fitted()
+    columns, counts = features._char_columns(forms)
+    assert counts.sum() == len(columns)
+    starts = np.cumsum(counts) - counts
+    for form, start, count in zip(forms, starts, counts):
+        expected = [] if form == "<url>" or form.startswith("@") else _char_columns_by_hand(features, form)
+        assert sorted(columns[start : start + count].tolist()) == sorted(expected)

@@ -117,6 +117,7 @@ def to_examples(
 _U64 = np.uint64
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
 _PAIR = _U64(0xC2B2AE3D27D4EB4F)
+_CHAR_BASE = _U64(0x100000001B3)  # the 64-bit FNV prime, as the base of character n-gram keys
 
 
 def _namespace(name: str) -> np.uint64:
@@ -400,18 +401,52 @@ class Featurizer:
         """(block, name, column) of the per-token features of one token (named after the word)."""
         form = self.normalise(text)
         out = [(WORD, form, self._column(NS_WORD, form))]
-        if self.char_ngrams and form != "<url>" and not form.startswith("@"):
-            lo, hi = self.char_ngrams
-            padded = f" {form} "
+        chars, _ = self._char_columns([form])
+        out.extend((CHAR, form, column) for column in chars.tolist())
+        out.extend((EXTRA, name, column) for name, column in self._word_extras(text))
+        return out
+
+    def _char_columns(self, forms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Character n-gram columns of many word forms at once: (flat columns, count per form).
+
+        Each n-gram of the padded form (" word ") is keyed by a polynomial over its code
+        points, seeded with n, then mixed and folded like every other key; computing
+        them for a batch of new words in numpy is what keeps unseen words cheap.
+        """
+        counts = np.zeros(len(forms), dtype=np.int64)
+        if not self.char_ngrams or not forms:
+            return np.zeros(0, dtype=np.int64), counts
+        lo, hi = self.char_ngrams
+        padded = ["" if form == "<url>" or form.startswith("@") else f" {form} " for form in forms]
+        lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
+        codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(_U64)
+        owner = np.repeat(np.arange(len(forms)), lengths)
+        keys, owners = [], []
+        with np.errstate(over="ignore"):
             for n in range(lo, hi + 1):
-                for i in range(len(padded) - n + 1):
-                    out.append((CHAR, form, self._column(NS_CHAR, padded[i : i + n])))
-        if self.extras:
-            for mark in _word_marks(text):
-                out.append((EXTRA, mark, self._column(NS_MARK, mark)))
-            if self.hashtags and text.startswith("#") and len(text) > 1:
-                for word in segment_hashtag(text, self.segment_vocabulary_):
-                    out.append((EXTRA, f"#{word}", self._column(NS_MARK, "#" + word)))
+                m = len(codes) - n + 1
+                if m <= 0:
+                    break
+                key = np.full(m, n, dtype=_U64)
+                for j in range(n):
+                    key = key * _CHAR_BASE + codes[j : j + m]
+                inside = owner[:m] == owner[n - 1 : n - 1 + m]
+                keys.append(key[inside])
+                owners.append(owner[:m][inside])
+        if not keys:
+            return np.zeros(0, dtype=np.int64), counts
+        owner_all = np.concatenate(owners)
+        order = np.argsort(owner_all, kind="stable")
+        columns = (_mix(np.concatenate(keys)[order], NS_CHAR) % _U64(self.n_features)).astype(np.int64)
+        return columns, np.bincount(owner_all, minlength=len(forms))
+
+    def _word_extras(self, text: str) -> list[tuple[str, int]]:
+        """(name, column) of a token's own extras: surface marks and hashtag words."""
+        if not self.extras:
+            return []
+        out = [(mark, self._column(NS_MARK, mark)) for mark in _word_marks(text)]
+        if self.hashtags and text.startswith("#") and len(text) > 1:
+            out.extend((f"#{word}", self._column(NS_MARK, "#" + word)) for word in segment_hashtag(text, self.segment_vocabulary_))
         return out
 
     # -- occurrences ---------------------------------------------------------------------
@@ -785,8 +820,12 @@ class _Ragged:
 
     def extend(self, parts: list[list[int]]) -> None:
         lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+        self.extend_flat([value for part in parts for value in part], lengths)
+
+    def extend_flat(self, flat: np.ndarray | list[int], lengths: np.ndarray) -> None:
+        """Append rows given as their concatenation and their lengths."""
         self.ptr.extend(self.flat.n + np.cumsum(lengths))
-        self.flat.extend([value for part in parts for value in part])
+        self.flat.extend(flat)
 
 
 @dataclass
@@ -844,20 +883,20 @@ class _WordCache:
                 self.features._score_cache.clear()
                 return self.rows(orths, vocab)
             self._add(new, vocab)
-        return np.fromiter((row_of[orth] for orth in orths), dtype=np.int64, count=len(orths))
+        return np.array(list(map(row_of.__getitem__, orths)), dtype=np.int64)
 
     def _add(self, orths: list[int], vocab) -> None:
         features = self.features
-        word_ids, lowers, punct, wordlike, words, chars, extras = [], [], [], [], [], [], []
+        texts, forms, word_ids, lowers, punct, wordlike, words, extras = [], [], [], [], [], [], [], []
         for orth in orths:
             lexeme = vocab[orth]
             text = lexeme.orth_
             form = features.normalise(text)
-            named = features._named_word_features(text)
             self.row_of[orth] = len(self.form)
             self.form.append(form)
             word_id = hash_string(form)
             self.content.append(word_id if form.isalpha() and form not in STOP_WORDS else 0)
+            forms.append(form)
             word_ids.append(word_id)
             lowers.append(lexeme.lower)
             punct.append(lexeme.is_punct)
@@ -868,8 +907,7 @@ class _WordCache:
             if text.startswith("#"):
                 parts.update(segment_hashtag(text, features.segment_vocabulary_))
             words.append([hash_string(w) for w in sorted(parts)])
-            chars.append([c for b, _, c in named if b == CHAR])
-            extras.append([c for b, _, c in named if b == EXTRA])
+            extras.append([column for _, column in features._word_extras(text)])
         lower = np.array(lowers, dtype=_U64)
         self.word_id.extend(word_ids)
         self.lower.extend(lower)
@@ -878,7 +916,8 @@ class _WordCache:
         self.cue_first.extend(features.rules_.may_start_cue(lower))
         self.wordlike.extend(wordlike)
         self.words.extend(words)
-        self.char_cols.extend(chars)
+        chars, counts = features._char_columns(forms)
+        self.char_cols.extend_flat(chars, counts)
         self.extra_cols.extend(extras)
         self._arrays = None
 
