@@ -134,6 +134,14 @@ def test_bluesky_feed_views_and_records():
     assert isinstance(listed[2], BadRecord) and "not valid JSON" in listed[2].reason
 
 
+def test_a_line_that_only_starts_like_an_x_archive_is_a_bad_jsonl_line(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"window.YTD.\n")  # once taken for tweets.js, and then silently dropped
+    assert detect_format(path) == "jsonl"
+    (row,) = records_of(path)
+    assert isinstance(row, BadRecord) and row.number == 1 and "not valid JSON" in row.reason
+
+
 def test_format_can_be_forced():
     rows = records("replies.txt", format="text")
     assert len(rows) == 3

@@ -780,7 +780,7 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
             source.close()
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     suffix = Path(source.name).suffix.lower()
-    if text.startswith(b"window.YTD."):
+    if re.match(rb"window\.YTD\.[\w.]+\s*=", text):  # the assignment, not just the name
         return "x-archive"
     lines_of_json = suffix in (".jsonl", ".ndjson") or _one_value_per_line(text)
     if text.startswith((b"[", b"{")) or lines_of_json:
