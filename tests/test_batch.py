@@ -343,6 +343,11 @@ def test_resume_after_a_crash_with_two_jobs(crash_jobs, resume_jobs, toy_model, 
     assert state["offset"] == len(b"".join(data.read_bytes().splitlines(keepends=True)[:300]))
     with open(paths.partial, "ab") as handle:  # rows past the checkpoint, as a kill -9 may leave
         handle.write(b'{"half": "a row')
+    broken = dict(state, offset=data.stat().st_size + 1)
+    paths.progress.write_bytes(json.dumps(broken).encode())
+    with pytest.raises(InputError, match="no usable input offset"):
+        label_file(data, out, model=toy_model, chunk_size=50, jobs=resume_jobs, resume=True)
+    paths.progress.write_bytes(json.dumps(state).encode())
     summary = label_file(data, out, model=toy_model, chunk_size=50, jobs=resume_jobs, resume=True)
     assert summary.resumed_at == 300 and summary.read == 500
     assert out.read_bytes() == clean.read_bytes()

@@ -296,6 +296,11 @@ def test_line_blocks_resume_from_an_offset_with_the_right_numbers(tmp_path):
     source.skip_to(first.end)
     rest = _same(r for b in line_blocks(source, 7, number=first.number + first.lines - 1) for r in parse_line_block(b, fmt))
     assert rest == [r for r in whole if r[1] > 10]
+    stream = ByteSource(_BytesHandle(path.read_bytes()), "<stdin>")  # cannot seek: reads up to it
+    stream.peek(5)
+    stream.skip_to(first.end)
+    rest = _same(r for b in line_blocks(stream, 7, number=first.number + first.lines - 1) for r in parse_line_block(b, fmt))
+    assert rest == [r for r in whole if r[1] > 10]
 
 
 def test_an_over_long_line_is_never_held_whole(tmp_path):

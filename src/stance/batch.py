@@ -572,6 +572,10 @@ def _check_resumable(state: dict[str, Any], fingerprint: dict[str, Any], paths: 
     for path, key in ((paths.partial, "output_bytes"), (paths.errors_partial, "errors_bytes")):
         if not path.exists() or path.stat().st_size < state[key]:
             fail(f"the partial file '{path}' is missing or shorter than its checkpoint")
+    if "offset" in state:  # where a JSONL or text input is done up to: seeked to on resume
+        offset, line, size = state["offset"], state.get("line"), fingerprint.get("input_size")
+        if type(offset) is not int or type(line) is not int or not 0 <= line <= offset or (size is not None and offset > size):
+            fail(f"its progress file '{paths.progress}' holds no usable input offset ({offset!r}, line {line!r})")
 
 
 def _skip(records: Iterator[Record | BadRecord], n: int) -> Iterator[Record | BadRecord]:
