@@ -253,3 +253,152 @@ def test_every_record_is_one_row_or_one_error(lines, chunk, toy_model, tmp_path_
     assert len(lines) == len(rows) + len(errors) == summary.read
     assert summary.labelled == len(rows) and summary.rejected == len(errors)
     assert sorted([e["line"] for e in errors] + [i + 1 for i, line in enumerate(lines) if line in {json.dumps({"text": t}).encode() for t in TEXTS}]) == list(range(1, len(lines) + 1))
+
+
+# -- parallel runs: workers parse raw lines ------------------------------------------------
+def _mixed_input(fmt: str) -> tuple[bytes, dict[int, str]]:
+    """Good rows around every kind of bad line; the bad lines' numbers and reasons."""
+    from stance.read import MAX_RECORD
+
+    good = [(json.dumps({"n": i, "text": f"{TEXTS[i % len(TEXTS)]} {i}"}) if fmt == "jsonl" else f"{TEXTS[i % len(TEXTS)]} {i}").encode() for i in range(40)]
+    bad = [
+        (b"{not json", "not valid JSON") if fmt == "jsonl" else (b"", None),
+        (b'{"text": "caf\xe9 latte"}' if fmt == "jsonl" else b"caf\xe9 latte", "not valid UTF-8"),
+        (b"", None),  # blank lines are not records
+        (b'{"text": "a\x00b"}' if fmt == "jsonl" else b"a\x00b", "NUL byte"),
+        (b"   \r", None),
+        (b'{"text": "' + b"x" * (MAX_RECORD + 100) + b'"}', "longer than 1 MB"),
+        (b"[1, 2]" if fmt == "jsonl" else b"\t", "a JSON list, not an object" if fmt == "jsonl" else None),
+        (b'{"no_text": 1}' if fmt == "jsonl" else b"", "no text field 'text'" if fmt == "jsonl" else None),
+        (b'"just a string"' if fmt == "jsonl" else b"ok \xff\xfe", "a JSON str, not an object" if fmt == "jsonl" else "not valid UTF-8"),
+    ]
+    lines: list[bytes] = []
+    reasons: dict[int, str] = {}
+    for i, row in enumerate(good):
+        lines.append(row + (b"\r" if i == 7 else b""))
+        if i % 4 == 1 and bad:
+            line, reason = bad.pop(0)
+            lines.append(line)
+            if reason:
+                reasons[len(lines)] = reason
+    return b"\n".join(lines), reasons  # and no newline after the last line
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "text"])
+@pytest.mark.parametrize("chunk_size", [1, 3, 2000])
+def test_two_jobs_write_the_same_bytes_as_one(fmt, chunk_size, toy_model, tmp_path):
+    data, reasons = _mixed_input(fmt)
+    source = tmp_path / f"in.{'jsonl' if fmt == 'jsonl' else 'txt'}"
+    source.write_bytes(data)
+    runs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"j{jobs}.jsonl"
+        summary = label_file(source, out, model=toy_model, format=fmt, chunk_size=chunk_size, jobs=jobs)
+        runs[jobs] = (summary.read, summary.labelled, summary.rejected, summary.counts, out.read_bytes(), (tmp_path / f"j{jobs}.errors.jsonl").read_bytes())
+    assert runs[2] == runs[1]
+    errors = [json.loads(line) for line in runs[2][5].splitlines()]
+    assert [e["line"] for e in errors] == sorted(reasons)
+    for error in errors:
+        assert reasons[error["line"]] in error["reason"] and len(error["raw"].encode()) <= 1024
+    rows = [json.loads(line) for line in runs[2][4].splitlines()]
+    assert len(rows) == 40 and runs[2][2] == len(reasons)
+    assert [r["text"].split()[-1] for r in rows] == [str(i) for i in range(40)]  # in input order
+
+
+def test_two_jobs_strict_stops_at_the_first_bad_line(toy_model, tmp_path):
+    data, reasons = _mixed_input("jsonl")
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(data)
+    summary = label_file(source, tmp_path / "out.jsonl", model=toy_model, chunk_size=2, jobs=2, strict=True)
+    assert summary.exit_code == 3 and f"line {min(reasons)}:" in summary.stopped
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def _crash_at_line(line: int, real):
+    def crash(items, spec, model=None):
+        if any(item.number == line for item in items):
+            raise RuntimeError(f"crash at line {line}")  # in a worker too: it comes back to the parent
+        return real(items, spec, model)
+
+    return crash
+
+
+@pytest.mark.parametrize(("crash_jobs", "resume_jobs"), [(2, 2), (1, 2), (2, 1)])
+def test_resume_after_a_crash_with_two_jobs(crash_jobs, resume_jobs, toy_model, tmp_path, monkeypatch):
+    """Deterministic: the block holding line 301 fails, whichever process labels it."""
+    import stance.batch as batch
+
+    rows = [{"n": i, "text": TEXTS[i % len(TEXTS)]} if i % 7 else {"n": i} for i in range(500)]
+    data = jsonl(tmp_path / "in.jsonl", rows)
+    clean = tmp_path / "clean.jsonl"
+    label_file(data, clean, model=toy_model, chunk_size=50)
+    out = tmp_path / "out.jsonl"
+    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(301, batch._label_chunk))
+    with pytest.raises(RuntimeError, match="crash at line 301"):
+        label_file(data, out, model=toy_model, chunk_size=50, jobs=crash_jobs)
+    monkeypatch.undo()
+    paths = _Paths.beside(out, None)
+    state = json.loads(paths.progress.read_bytes())
+    assert (state["records"], state["line"]) == (300, 300)
+    assert state["offset"] == len(b"".join(data.read_bytes().splitlines(keepends=True)[:300]))
+    with open(paths.partial, "ab") as handle:  # rows past the checkpoint, as a kill -9 may leave
+        handle.write(b'{"half": "a row')
+    broken = dict(state, offset=data.stat().st_size + 1)
+    paths.progress.write_bytes(json.dumps(broken).encode())
+    with pytest.raises(InputError, match="no usable input offset"):
+        label_file(data, out, model=toy_model, chunk_size=50, jobs=resume_jobs, resume=True)
+    paths.progress.write_bytes(json.dumps(state).encode())
+    summary = label_file(data, out, model=toy_model, chunk_size=50, jobs=resume_jobs, resume=True)
+    assert summary.resumed_at == 300 and summary.read == 500
+    assert out.read_bytes() == clean.read_bytes()
+    assert (tmp_path / "out.errors.jsonl").read_bytes() == (tmp_path / "clean.errors.jsonl").read_bytes()
+    assert not paths.progress.exists() and not paths.partial.exists()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_resume_from_a_checkpoint_without_an_offset(jobs, toy_model, tmp_path, monkeypatch):
+    """A progress file written before checkpoints held offsets: records are skipped instead."""
+    import stance.batch as batch
+
+    data = jsonl(tmp_path / "in.jsonl", [{"n": i, "text": TEXTS[i % len(TEXTS)]} for i in range(300)])
+    (tmp_path / "blank.jsonl").write_bytes(data.read_bytes().replace(b"\n", b"\n\n", 50))
+    data = tmp_path / "blank.jsonl"  # blank lines make line and record numbers differ
+    clean = tmp_path / "clean.jsonl"
+    label_file(data, clean, model=toy_model, chunk_size=40)
+    out = tmp_path / "out.jsonl"
+    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(201, batch._label_chunk))
+    with pytest.raises(RuntimeError):
+        label_file(data, out, model=toy_model, chunk_size=40, jobs=jobs)
+    monkeypatch.undo()
+    paths = _Paths.beside(out, None)
+    state = json.loads(paths.progress.read_bytes())
+    del state["offset"], state["line"]
+    paths.progress.write_bytes(json.dumps(state).encode())
+    summary = label_file(data, out, model=toy_model, chunk_size=40, jobs=jobs, resume=True)
+    assert summary.resumed_at == state["records"] > 0 and summary.read == 300
+    assert out.read_bytes() == clean.read_bytes()
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang(toy_model, tmp_path, monkeypatch):
+    import os
+
+    import stance.batch as batch
+
+    data = jsonl(tmp_path / "in.jsonl", [{"n": i, "text": TEXTS[i % len(TEXTS)]} for i in range(300)])
+    real = batch._label_chunk
+
+    def die_at_line_201(items, spec, model=None):
+        if any(item.number == 201 for item in items):
+            os._exit(9)  # as if killed (out of memory, say) in the middle of a chunk
+        return real(items, spec, model)
+
+    monkeypatch.setattr(batch, "_label_chunk", die_at_line_201)
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(RuntimeError, match="worker process .* died, exit code 9"):
+        label_file(data, out, model=toy_model, chunk_size=50, jobs=2)
+    monkeypatch.undo()
+    # what the dead worker had labelled but not yet sent is lost with it: redone on resume
+    assert json.loads(_Paths.beside(out, None).progress.read_bytes())["records"] in (50, 100, 150, 200)
+    label_file(data, out, model=toy_model, chunk_size=50, jobs=2, resume=True)
+    label_file(data, tmp_path / "clean.jsonl", model=toy_model, chunk_size=50)
+    assert out.read_bytes() == (tmp_path / "clean.jsonl").read_bytes()

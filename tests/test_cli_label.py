@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -76,6 +77,16 @@ def test_stdin_and_platform_formats(tmp_path, toy_model_path):
     assert forced.returncode == 0, forced.stderr
 
 
+def test_stdin_with_two_jobs(tmp_path, toy_model_path):
+    data = write_dump(tmp_path / "in.jsonl", 500, bad_every=50).read_text(encoding="utf-8")
+    for jobs in ("1", "2"):
+        piped = run_stance("label", "-", "-m", str(toy_model_path), "-o", str(tmp_path / f"j{jobs}.jsonl"), "--batch-size", "64", "--jobs", jobs, input=data)
+        assert piped.returncode == 3, piped.stderr
+    assert (tmp_path / "j2.jsonl").read_bytes() == (tmp_path / "j1.jsonl").read_bytes()
+    assert (tmp_path / "j2.errors.jsonl").read_bytes() == (tmp_path / "j1.errors.jsonl").read_bytes()
+    assert [e["line"] for e in read_jsonl(tmp_path / "j2.errors.jsonl")] == list(range(50, 501, 50))
+
+
 def test_parallel_jobs_keep_input_order(tmp_path, toy_model_path):
     data = write_dump(tmp_path / "in.jsonl", 1500, bad_every=97)
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
@@ -102,7 +113,7 @@ def _wait_for_progress(progress: Path, process: subprocess.Popen, at_least: int,
     pytest.fail("no progress checkpoint appeared")
 
 
-@pytest.mark.parametrize("jobs", ["1"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_kill_9_part_way_then_resume_gives_every_record_once_in_order(tmp_path, toy_model_path, jobs):
     n = 20_000
     data = write_dump(tmp_path / "in.jsonl", n, bad_every=1000)
@@ -113,6 +124,9 @@ def test_kill_9_part_way_then_resume_gives_every_record_once_in_order(tmp_path, 
     done = _wait_for_progress(tmp_path / ".out.jsonl.progress.json", process, at_least=2000)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    # stderr ends when the last process holding it exits: workers die with the parent,
+    # at once and silently, rather than labelling on into a broken pipe
+    assert "Traceback" not in process.stderr.read().decode()
     assert done < n and not out.exists()
 
     again = run_stance(*args, "-o", str(out))
@@ -129,32 +143,34 @@ def test_kill_9_part_way_then_resume_gives_every_record_once_in_order(tmp_path, 
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_ctrl_c_says_how_to_resume(tmp_path, toy_model_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_says_how_to_resume(tmp_path, toy_model_path, jobs):
     n = 100_000  # enough that the run is still going when the signal arrives
     data = write_dump(tmp_path / "in.jsonl", n)
     out = tmp_path / "out.jsonl"
     process = subprocess.Popen(
-        [str(stance_command()), "label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "-o", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [str(stance_command()), "label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "-o", str(out), "--jobs", jobs],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
         # A shell that runs the tests in the background ignores SIGINT, and children
         # inherit that; give the command the default Ctrl-C behaviour a terminal user has.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     _wait_for_progress(tmp_path / ".out.jsonl.progress.json", process, at_least=1000)
-    process.send_signal(signal.SIGINT)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal does: to the command and its workers
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr
-    resumed = run_stance("label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "-o", str(out), "--resume")
+    assert process.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr and "ForkPoolWorker" not in stderr
+    resumed = run_stance("label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "-o", str(out), "--resume", "--jobs", jobs)
     assert resumed.returncode == 0, resumed.stderr
     assert [r["n"] for r in read_jsonl(out)] == list(range(n))
 
 
-def test_progress_bar_only_on_a_terminal(tmp_path, toy_model_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_progress_bar_only_on_a_terminal(tmp_path, toy_model_path, jobs):
     import pexpect
 
     data = write_dump(tmp_path / "in.jsonl", 3000)
     child = pexpect.spawn(
-        str(stance_command()), ["label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / "tty.jsonl"), "--batch-size", "100"],
+        str(stance_command()), ["label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / "tty.jsonl"), "--batch-size", "100", "--jobs", jobs],
         timeout=120, encoding="utf-8", dimensions=(24, 120),
     )
     child.expect(pexpect.EOF)

@@ -134,6 +134,14 @@ def test_bluesky_feed_views_and_records():
     assert isinstance(listed[2], BadRecord) and "not valid JSON" in listed[2].reason
 
 
+def test_a_line_that_only_starts_like_an_x_archive_is_a_bad_jsonl_line(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"window.YTD.\n")  # once taken for tweets.js, and then silently dropped
+    assert detect_format(path) == "jsonl"
+    (row,) = records_of(path)
+    assert isinstance(row, BadRecord) and row.number == 1 and "not valid JSON" in row.reason
+
+
 def test_format_can_be_forced():
     rows = records("replies.txt", format="text")
     assert len(rows) == 3
@@ -225,3 +233,93 @@ def test_read_rows_still_fails_fast_for_training(tmp_path):
         read_rows(path)
     with pytest.raises(InputError, match="no such file"):
         read_rows(tmp_path / "missing.jsonl")
+
+
+# -- raw line blocks (what a parallel run sends to its workers) ------------------------------
+LINE_PIECES = [b'{"text": "ok"}', b"", b"  ", b"{bad", b"[1]", b'{"t": "\xff"}', b'"s"', b"\x00", b"x" * 40, b"\r", b"plain words"]
+
+
+def _chunked(data: bytes, chunk: int) -> ByteSource:
+    class Chunked(_BytesHandle):
+        def read(self, n: int = -1) -> bytes:
+            return super().read(min(n, chunk) if n >= 0 else chunk)
+
+    return ByteSource(Chunked(data), "x")
+
+
+def _same(rows: list[Record | BadRecord]) -> list[tuple]:
+    return [(type(r).__name__, r.number, getattr(r, "fields", None), getattr(r, "raw", None), getattr(r, "reason", None), r.end) for r in rows]
+
+
+@given(
+    lines=st.lists(st.lists(st.sampled_from(LINE_PIECES), max_size=3).map(b"".join), max_size=14),
+    final_newline=st.booleans(),
+    max_lines=st.integers(1, 6),
+    read_size=st.sampled_from([1, 2, 7, 64]),
+    fmt=st.sampled_from(["jsonl", "text"]),
+)
+def test_line_blocks_parse_to_the_same_records_as_the_whole_file_reader(lines, final_newline, max_lines, read_size, fmt):
+    """Blocks cut at any size from any read size give the records, numbers, reasons and
+    offsets of the reader, over-long lines included (MAX_RECORD is 32 bytes here)."""
+    from stance import read
+
+    data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    saved = read.MAX_RECORD, read._READ
+    read.MAX_RECORD, read._READ = 32, read_size
+    try:
+        reader = read.read_jsonl if fmt == "jsonl" else read.read_text_lines
+        whole = _same(reader(_chunked(data, read_size)))
+        blocks = list(read.line_blocks(_chunked(data, read_size), max_lines))
+        parsed = _same(r for block in blocks for r in read.parse_line_block(block, fmt))
+    finally:
+        read.MAX_RECORD, read._READ = saved
+    assert parsed == whole
+    assert sum(b.lines for b in blocks) == len(data.split(b"\n")) - (data.endswith(b"\n") or not data)
+    assert [b.start for b in blocks] == [0, *(b.end for b in blocks)][: len(blocks)]  # blocks tile the input
+    assert (blocks[-1].end if blocks else 0) == len(data)
+    assert all(b.lines <= max_lines and (not b.too_long or b.lines == 1) for b in blocks)
+    for block in blocks:
+        if block.too_long:
+            assert len(block.data) <= read.RAW_LIMIT
+        else:
+            assert block.data == data[block.start : block.end]
+
+
+def test_line_blocks_resume_from_an_offset_with_the_right_numbers(tmp_path):
+    from stance.read import line_blocks, open_input, parse_line_block, read_jsonl
+
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"".join(b'{"n": %d}\n' % i if i % 4 else b"\n" for i in range(1, 40)))
+    whole = _same(read_jsonl(path))
+    first = next(line_blocks(ByteSource.open(path), 10))
+    fmt, source = open_input(path)
+    source.skip_to(first.end)
+    rest = _same(r for b in line_blocks(source, 7, number=first.number + first.lines - 1) for r in parse_line_block(b, fmt))
+    assert rest == [r for r in whole if r[1] > 10]
+    stream = ByteSource(_BytesHandle(path.read_bytes()), "<stdin>")  # cannot seek: reads up to it
+    stream.peek(5)
+    stream.skip_to(first.end)
+    rest = _same(r for b in line_blocks(stream, 7, number=first.number + first.lines - 1) for r in parse_line_block(b, fmt))
+    assert rest == [r for r in whole if r[1] > 10]
+
+
+def test_an_over_long_line_is_never_held_whole(tmp_path):
+    import tracemalloc
+
+    from stance.read import line_blocks
+
+    path = tmp_path / "long.jsonl"
+    with open(path, "wb") as handle:
+        handle.write(b'{"text": "before"}\n{"text": "')
+        for _ in range(24):
+            handle.write(b"y" * (1 << 20))
+        handle.write(b'"}\n{"text": "after"}\n')
+    tracemalloc.start()
+    try:
+        blocks = [(b.number, b.lines, b.too_long, len(b.data), b.end) for b in line_blocks(ByteSource.open(path), 100)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    size = path.stat().st_size
+    assert blocks == [(1, 1, False, 19, 19), (2, 1, True, 1024, size - 18), (3, 1, False, 18, size)]
+    assert peak < 8 * MAX_RECORD  # a 24 MB line, read 1 MB at a time

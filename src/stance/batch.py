@@ -9,26 +9,38 @@ Resuming
 --------
 After each chunk the partial output and partial errors file are flushed to disk, and then
 a small progress file records how many input records are done and how many bytes of each
-partial file hold them. A run killed at any point (Ctrl-C, ``kill -9``, power loss) leaves
+partial file hold them (for JSONL and text input also the byte offset and line number the
+input is done up to). A run killed at any point (Ctrl-C, ``kill -9``, power loss) leaves
 at worst a chunk of rows past the last checkpoint; ``resume=True`` cuts both partial files
-back to the checkpoint, skips the records already done and carries on. Only a finished
-run renames the output into place, so a half-written output never appears.
+back to the checkpoint, seeks the input to its offset (other formats: skips the records
+already done) and carries on. Only a finished run renames the output into place, so a
+half-written output never appears.
 
 Parallel runs
 -------------
-With ``jobs > 1`` chunks go to a pool of worker processes that each hold the model (a
+With ``jobs > 1`` chunks go to worker processes that each hold the model (a
 fork shares the loaded model; elsewhere it is pickled once per worker and its spaCy
-pipeline rebuilt). Results are written in input order, and at most ``2 * jobs`` chunks
-are in flight, so memory stays bounded however fast the reader is.
+pipeline rebuilt). For JSONL and text the parent does not parse: it cuts the input into
+blocks of whole raw lines (:func:`stance.read.line_blocks`) and a worker parses a block
+with the same code as a one-process run, labels it and returns serialized rows, so the
+parent, which only reads and writes bytes, leaves the cores to the workers. Other formats
+are parsed in the parent and sent as records. Results are written in input order, and at
+most ``2 * jobs`` chunks are in flight, so memory stays bounded however fast the reader is.
 """
 
 from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.connection
 import os
+import pickle
+import queue
+import signal
 import sys
+import threading
 import time
+import traceback
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,7 +51,19 @@ import numpy as np
 import orjson
 
 from .errors import Errors, InputError
-from .read import RAW_LIMIT, BadRecord, Record, get_field, has_field, open_records
+from .read import (
+    LINE_FORMATS,
+    RAW_LIMIT,
+    BadRecord,
+    LineBlock,
+    Record,
+    get_field,
+    has_field,
+    line_blocks,
+    open_input,
+    parse_line_block,
+    records_of,
+)
 from .write import convert_jsonl, output_format, require_pyarrow
 
 UNCERTAIN = "uncertain"
@@ -117,9 +141,31 @@ class _Done:
 _MODEL: Any = None  # the model of this (worker) process
 
 
-def _init_worker(model: Any) -> None:
+def _init_worker(model: Any, parent: int | None = None) -> None:
+    """Set up a worker process: its model, Ctrl-C ignored, and death with its parent."""
     global _MODEL
     _MODEL = model
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the workers and
+    # says how to resume, so a worker ignores it instead of printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have Linux kill this worker when the parent dies (``kill -9`` included), so no
+    worker labels on, or prints a broken-pipe traceback, after a killed run."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was in place
+        os._exit(1)
 
 
 def _error_line(unit: str, number: int, raw: str, reason: str, ident: Any = None) -> bytes:
@@ -209,6 +255,15 @@ def _label_chunk_now(items: list[Record | BadRecord], spec: _Spec, model: Any = 
         )
         rows, counts = _rows(good, proba, spec, reasons)
     return _Done(len(items), rows, b"".join(errors), len(good), len(items) - len(good), dict(counts), first_error)
+
+
+def _label_lines(block: LineBlock, fmt: str, spec: _Spec, model: Any = None) -> _Done:
+    """Parse one block of raw JSONL or text lines and label it (in a worker, in a parallel run)."""
+    from .features import paused_gc
+
+    with paused_gc():  # parsing allocates many small objects; see paused_gc
+        items = parse_line_block(block, fmt)
+    return _label_chunk(items, spec, model)
 
 
 def _rows(
@@ -362,7 +417,8 @@ def label_file(
     jobs
         Worker processes; ``-1`` uses every core. Output order is input order.
     chunk_size
-        Records per ``predict_proba`` call and per checkpoint.
+        Records per ``predict_proba`` call and per checkpoint; for JSONL and text input,
+        lines (blank lines, which are not records, count too).
     progress
         Show a progress bar on stderr.
 
@@ -419,7 +475,7 @@ def label_file(
     }
     fingerprint = _fingerprint(source, options)
 
-    fmt, byte_source, records = open_records(source, format=format)
+    fmt, byte_source = open_input(source, format=format)
     summary = Summary(output=output, errors=paths.errors, format=fmt)
     done = 0
     state: dict[str, Any] = {}
@@ -430,6 +486,11 @@ def label_file(
         summary.read, summary.labelled, summary.rejected = done, state["labelled"], state["rejected"]
         summary.counts = dict(state["counts"])
         summary.resumed_at = done
+    # JSONL and text are read as blocks of raw lines, parsed where they are labelled (see
+    # _parallel); their checkpoints also hold the input's byte offset and line number, so
+    # a resume seeks there. A checkpoint from before offsets were kept skips records.
+    lines = fmt in LINE_FORMATS
+    by_offset = lines and (not state or "offset" in state)
     paths.output.parent.mkdir(parents=True, exist_ok=True)
     paths.errors.parent.mkdir(parents=True, exist_ok=True)
     out = open(paths.partial, "r+b" if state else "wb")
@@ -439,24 +500,32 @@ def label_file(
         out.seek(state["output_bytes"])
         err.truncate(state["errors_bytes"])
         err.seek(state["errors_bytes"])
-    bar = _progress_bar(byte_source.size, done) if progress else None
-    pool = None
+    bar = None
+    workers = None
     try:
-        if done:
-            records = _skip(records, done)
-        chunks = _chunks(records, chunk_size)
+        if by_offset:
+            first_line = state.get("line", 0)
+            byte_source.skip_to(state.get("offset", 0))
+            work = _label_lines
+            tasks: Iterator[tuple[Any, ...]] = ((block, fmt) for block in line_blocks(byte_source, chunk_size, number=first_line))
+        else:  # other formats, or a checkpoint without an offset: parse here, skip what is done
+            records = records_of(fmt, byte_source)
+            if done:
+                records = _skip(records, done)
+            work = _label_chunk
+            tasks = ((chunk,) for chunk in _chunks(records, chunk_size))
+        if progress:
+            bar = _progress_bar(byte_source.size, byte_source.position if byte_source.size else done)
         if jobs > 1:
-            # Label the first chunk here before forking, so every worker starts with the
-            # model's per-word caches already warm instead of filling them separately.
-            first = next(chunks, None)
-            head = [] if first is None else [_label_chunk(first, spec, model)]
-            pool, rest = _parallel(chunks, spec, model, jobs)
-            results = itertools.chain(head, rest)
+            workers, results = _parallel(tasks, work, spec, model, jobs)
         else:
-            results = (_label_chunk(chunk, spec, model) for chunk in chunks)
-        for result in results:
+            results = ((_reached(args), work(*args, spec, model)) for args in tasks)
+        errors_unsynced = True
+        for (offset, line), result in results:
             out.write(result.rows)
-            err.write(result.errors)
+            if result.errors:
+                err.write(result.errors)
+                errors_unsynced = True
             summary.read += result.n
             summary.labelled += result.labelled
             summary.rejected += result.rejected
@@ -466,18 +535,21 @@ def label_file(
                 unit, number, reason = result.first_error
                 summary.stopped = Errors.E049.format(unit=unit, number=number, reason=reason, errors=paths.errors)
                 break
-            _write_progress(paths.progress, {
+            checkpoint = {
                 "version": PROGRESS_VERSION, **fingerprint, "records": summary.read,
-                "output_bytes": _sync(out), "errors_bytes": _sync(err), "labelled": summary.labelled,
-                "rejected": summary.rejected, "counts": summary.counts,
-            })
+                "output_bytes": _sync(out), "errors_bytes": _sync(err) if errors_unsynced else err.tell(),
+                "labelled": summary.labelled, "rejected": summary.rejected, "counts": summary.counts,
+            }
+            errors_unsynced = False
+            if lines:
+                checkpoint["offset"], checkpoint["line"] = offset, line
+            _write_progress(paths.progress, checkpoint)
             if bar is not None:
-                bar.update(byte_source.position - bar.n if byte_source.size else result.n)
+                bar.update(offset - bar.n if byte_source.size else result.n)
                 bar.set_postfix_str(f"{summary.read / max(bar.format_dict['elapsed'], 1e-9):,.0f} rows/s", refresh=False)
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        if workers is not None:
+            workers.stop()
         if bar is not None:
             bar.close()
         byte_source.close()
@@ -500,6 +572,10 @@ def _check_resumable(state: dict[str, Any], fingerprint: dict[str, Any], paths: 
     for path, key in ((paths.partial, "output_bytes"), (paths.errors_partial, "errors_bytes")):
         if not path.exists() or path.stat().st_size < state[key]:
             fail(f"the partial file '{path}' is missing or shorter than its checkpoint")
+    if "offset" in state:  # where a JSONL or text input is done up to: seeked to on resume
+        offset, line, size = state["offset"], state.get("line"), fingerprint.get("input_size")
+        if type(offset) is not int or type(line) is not int or not 0 <= line <= offset or (size is not None and offset > size):
+            fail(f"its progress file '{paths.progress}' holds no usable input offset ({offset!r}, line {line!r})")
 
 
 def _skip(records: Iterator[Record | BadRecord], n: int) -> Iterator[Record | BadRecord]:
@@ -510,28 +586,185 @@ def _skip(records: Iterator[Record | BadRecord], n: int) -> Iterator[Record | Ba
     yield from records
 
 
-def _parallel(chunks: Iterator[list[Record | BadRecord]], spec: _Spec, model: Any, jobs: int) -> tuple[Any, Iterator[_Done]]:
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pool = context.Pool(jobs, initializer=_init_worker, initargs=(model,))
+def _reached(args: tuple[Any, ...]) -> tuple[int, int]:
+    """(input byte offset, line or record number) that a task's input ends at."""
+    task = args[0]
+    if type(task) is LineBlock:
+        return task.end, task.number + task.lines - 1
+    return task[-1].end, task[-1].number
 
-    def ordered() -> Iterator[_Done]:
-        pending: deque[Any] = deque()
-        for chunk in chunks:
-            pending.append(pool.apply_async(_label_chunk, (chunk, spec)))
-            if len(pending) >= 2 * jobs:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
 
-    return pool, ordered()
+def _parallel(tasks: Iterator[tuple[Any, ...]], work: Any, spec: _Spec, model: Any, jobs: int) -> tuple[_Workers | None, Iterator[tuple[tuple[int, int], _Done]]]:
+    """Run ``work(*task, spec)`` over ``tasks`` in ``jobs`` worker processes (None when one
+    task is all there is); results in task order, each with where its input ends (see
+    :func:`_reached`).
+
+    The first task is labelled here before forking, so every worker starts with the
+    model's per-word caches already warm instead of filling them separately. For JSONL
+    and text a task is a block of raw lines (``_label_lines``): the parent only cuts the
+    input at newlines and writes what the workers return, so it stays nearly idle and
+    does not compete with them for the cores.
+    """
+    first = next(tasks, None)
+    if first is None:
+        return None, iter(())
+    head = (_reached(first), work(*first, spec, model))
+    second = next(tasks, None)
+    if second is None:  # all of it fitted in the first chunk: no workers needed
+        return None, iter((head,))
+    workers = _Workers(jobs, model)
+    results = workers.run(itertools.chain((second,), tasks), work, spec)
+    return workers, itertools.chain((head,), results)
+
+
+class _WorkerError(Exception):
+    """The traceback of an exception raised in a worker process."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class _Workers:
+    """``jobs`` processes that label tasks, with at most ``2 * jobs`` tasks in flight.
+
+    Each worker has a pipe of its own, and on each side a thread sends, so neither the
+    parent (writing and checkpointing) nor a worker (labelling) waits for the other to
+    read. No lock is shared between processes, unlike :class:`multiprocessing.pool.Pool`,
+    whose ``terminate()`` hangs when it kills a worker that is writing a result: here
+    stopping is killing the workers, safe at any point (Ctrl-C, ``--strict``, an error),
+    and a worker that dies is an error instead of a hang.
+    """
+
+    def __init__(self, jobs: int, model: Any) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self.processes: list[Any] = []
+        self.conns: list[Any] = []
+        self.outboxes: list[queue.SimpleQueue[Any]] = []
+        self.threads: list[threading.Thread] = []
+        try:
+            for _ in range(jobs):
+                ours, theirs = context.Pipe()
+                self.conns.append(ours)
+                process = context.Process(target=_serve, args=(theirs, model, os.getpid()), daemon=True)
+                process.start()
+                theirs.close()
+                self.processes.append(process)
+            for conn in self.conns:  # threads only once every fork is done
+                outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+                thread = threading.Thread(target=_send_all, args=(conn, outbox), daemon=True)
+                thread.start()
+                self.outboxes.append(outbox)
+                self.threads.append(thread)
+        except BaseException:
+            self.stop()
+            raise
+
+    def run(self, tasks: Iterator[tuple[Any, ...]], work: Any, spec: _Spec) -> Iterator[tuple[tuple[int, int], _Done]]:
+        """Results in task order. An error (raised in a worker, or a worker that died) is
+        raised in that order too, after the results of every task before it."""
+        jobs = len(self.processes)
+        window = 2 * jobs  # tasks sent and not yet yielded, results waiting in order included
+        assigned: list[set[int]] = [set() for _ in range(jobs)]  # tasks a worker has not answered
+        alive = [True] * jobs
+        reached: dict[int, tuple[int, int]] = {}
+        done: dict[int, tuple[bool, Any]] = {}
+        sent = wanted = 0
+        more = True
+        while True:
+            while more and sent - wanted < window and any(alive):
+                args = next(tasks, None)
+                if args is None:
+                    more = False
+                    break
+                worker = min((len(a), w) for w, a in enumerate(assigned) if alive[w])[1]
+                reached[sent] = _reached(args)
+                self.outboxes[worker].put((sent, work, args, spec))
+                assigned[worker].add(sent)
+                sent += 1
+            if wanted in done:
+                ok, value = done.pop(wanted)
+                if not ok:
+                    error, cause = value
+                    raise error from cause
+                yield reached.pop(wanted), value
+                wanted += 1
+                continue
+            if wanted == sent:  # nothing left to send or to wait for
+                return
+            waiting = [self.conns[w] for w in range(jobs) if alive[w] and assigned[w]]
+            for conn in multiprocessing.connection.wait(waiting):
+                worker = self.conns.index(conn)
+                try:
+                    number, ok, value = conn.recv()
+                except (EOFError, OSError):
+                    alive[worker] = False
+                    process = self.processes[worker]
+                    process.join(5)
+                    died = RuntimeError(f"a worker process (pid {process.pid}) died, exit code {process.exitcode}")
+                    for number in assigned[worker]:
+                        done[number] = (False, (died, None))
+                    assigned[worker].clear()
+                    continue
+                assigned[worker].discard(number)
+                done[number] = (True, value) if ok else (False, (value[0], _WorkerError(value[1])))
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.is_alive():
+                process.kill()
+        for process in self.processes:
+            process.join()
+        for outbox in self.outboxes:
+            outbox.put(None)
+        for thread in self.threads:
+            thread.join()  # a send to a dead worker fails at once
+        for conn in self.conns:
+            conn.close()
+
+
+def _send_all(conn: Any, outbox: queue.SimpleQueue[Any]) -> None:
+    """Send what is put in ``outbox`` until None, or until the other side is gone."""
+    while (message := outbox.get()) is not None:
+        try:
+            conn.send(message)
+        except OSError:
+            return
+
+
+def _serve(conn: Any, model: Any, parent: int) -> None:
+    """A worker: label each task received on ``conn`` and send the result back."""
+    _init_worker(model, parent)
+    outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_all, args=(conn, outbox), daemon=True)
+    sender.start()
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            break
+        if message is None:
+            break
+        number, work, args, spec = message
+        try:
+            outbox.put((number, True, work(*args, spec)))
+        except Exception as exc:
+            trace = traceback.format_exc()
+            try:
+                pickle.dumps(exc)
+            except Exception:
+                exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+            outbox.put((number, False, (exc, trace)))
+    outbox.put(None)
+    sender.join()
 
 
 def _progress_bar(total: int | None, done: int) -> Any:
+    """Bytes of the input when its size is known (``done`` bytes already), else rows."""
     from tqdm import tqdm
 
     if total:
-        return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, desc="labelling", dynamic_ncols=True)
+        return tqdm(total=total, initial=done, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, desc="labelling", dynamic_ncols=True)
     return tqdm(unit=" rows", initial=done, file=sys.stderr, desc="labelling", dynamic_ncols=True)
 
 

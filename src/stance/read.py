@@ -38,7 +38,7 @@ import os
 import re
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -53,6 +53,8 @@ MAX_RECORD = 1 << 20  # a line or JSON element longer than this is rejected, not
 MAX_PAGE = 64 << 20  # an API page (x-api / wrapper objects) is parsed whole, up to this size
 MAX_PARENTS = 200_000  # parent texts remembered for context resolution
 _CHUNK = 1 << 16
+_READ = 1 << 20  # bytes read at a time when cutting line blocks
+_BLOCK_LINES = 4096  # lines per block when a reader splits lines for itself
 
 GENERIC_FORMATS = ("jsonl", "json", "csv", "tsv", "text")
 PLATFORM_FORMATS = ("x-api", "x-archive", "mastodon", "bluesky")
@@ -156,6 +158,20 @@ class ByteSource:
         self.position += len(data)
         return data
 
+    def skip_to(self, offset: int) -> None:
+        """Go on from byte ``offset`` (not behind the position): a seek when the stream
+        can seek, else the bytes up to it are read and dropped (stdin)."""
+        if offset < self.position:
+            raise ValueError(f"cannot go back from byte {self.position} to {offset}")
+        if self.size is not None:
+            self.handle.seek(offset)
+            self._pushback = b""
+            self.position = offset
+            return
+        while self.position < offset:
+            if not self.read(min(_READ, offset - self.position)):
+                break
+
     def rewind(self) -> bool:
         """Start again from the beginning; False when the stream cannot seek (stdin)."""
         if self.size is None:
@@ -170,23 +186,110 @@ class ByteSource:
             self.handle.close()
 
 
-def _lines(source: ByteSource) -> Iterator[tuple[int, bytes | None, int]]:
-    """(line number, line or None when longer than MAX_RECORD, end offset) per line."""
-    number = 0
+@dataclass
+class LineBlock:
+    """Whole lines of a line-based input, cut out of the stream without being parsed.
+
+    ``data`` holds ``lines`` whole lines, each with its newline (the last line of the input
+    may lack one); ``number`` is the 1-based number of the first of them, and ``start`` and
+    ``end`` are the byte offsets of the block in the input. A line longer than
+    :data:`MAX_RECORD` comes alone in a block with ``too_long`` set, and ``data`` is then
+    only its first :data:`RAW_LIMIT` bytes: the rest was never held.
+
+    Blocks are what a parallel run sends to its workers; :func:`parse_line_block` turns one
+    into records with the same code as :func:`read_jsonl` and :func:`read_text_lines`.
+    """
+
+    number: int
+    start: int
+    end: int
+    lines: int
+    data: bytes
+    too_long: bool = False
+
+
+def line_blocks(source: ByteSource, max_lines: int, *, number: int = 0) -> Iterator[LineBlock]:
+    """Blocks of at most ``max_lines`` whole lines from the current position of ``source``.
+
+    ``number`` is the number of lines before that position (when resuming part-way). Only
+    newlines are looked at, so a block costs a few ``find`` calls and one copy.
+    """
+    if max_lines < 1:
+        raise ValueError("max_lines must be at least 1")
+    buf = b""
+    base = source.position  # input offset of buf[0]
+    pos = 0  # where the next line starts, in buf
+    eof = False
+    limit = MAX_RECORD + 1  # a newline must come within this many bytes of a line's start
     while True:
-        line = source.readline(MAX_RECORD + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) > MAX_RECORD and not line.endswith(b"\n"):
-            head = line[:RAW_LIMIT]
-            while True:  # drop the rest of the over-long line without holding it
-                rest = source.readline(MAX_RECORD)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield number, head, -source.position
+        start, count, too_long = pos, 0, False
+        while count < max_lines:
+            cut = buf.find(b"\n", pos, pos + limit)
+            if cut >= 0:
+                pos = cut + 1
+                count += 1
+            elif len(buf) - pos >= limit:
+                too_long = True
+                break
+            elif eof:
+                if pos < len(buf):  # the last line, without a newline
+                    pos = len(buf)
+                    count += 1
+                break
+            else:  # keep the block so far, read more
+                buf, base, pos, start = buf[start:], base + start, pos - start, 0
+                more = source.read(_READ)
+                eof = not more
+                buf += more
+        if count:
+            yield LineBlock(number + 1, base + start, base + pos, count, buf[start:pos])
+            number += count
+        if not too_long:
+            if eof and pos >= len(buf):
+                return
             continue
-        yield number, line, source.position
+        # A line longer than MAX_RECORD: keep its head, drop the rest without holding it.
+        head, line_start = buf[pos : pos + RAW_LIMIT], base + pos
+        scan = pos + limit  # no newline before this
+        while True:
+            cut = buf.find(b"\n", scan)
+            if cut >= 0:
+                pos = cut + 1
+                break
+            base, buf, pos, scan = base + len(buf), b"", 0, 0
+            if eof:
+                break
+            buf = source.read(_READ)
+            eof = not buf
+        number += 1
+        yield LineBlock(number, line_start, base + pos, 1, head, too_long=True)
+        if eof and pos >= len(buf):
+            return
+
+
+def _block_lines(block: LineBlock) -> Iterator[tuple[int, bytes, int]]:
+    """(line number, line, end offset) per line of a block; a negative end marks a line
+    longer than MAX_RECORD (the line is then only its head)."""
+    if block.too_long:
+        yield block.number, block.data, -block.end
+        return
+    data = block.data
+    find = data.find
+    size = len(data)
+    number = block.number - 1
+    base = block.start
+    pos = 0
+    while pos < size:
+        cut = find(b"\n", pos) + 1 or size
+        number += 1
+        yield number, data[pos:cut], base + cut
+        pos = cut
+
+
+def _lines(source: ByteSource) -> Iterator[tuple[int, bytes, int]]:
+    """(line number, line, end offset) per line; see :func:`_block_lines`."""
+    for block in line_blocks(source, _BLOCK_LINES):
+        yield from _block_lines(block)
 
 
 def _too_long(kind: str) -> str:
@@ -301,12 +404,12 @@ def _split_json(source: ByteSource, *, elements: bool, limit: int) -> Iterator[t
 
 
 # -- generic formats -----------------------------------------------------------------------
-def read_jsonl(path: str | os.PathLike[str] | ByteSource) -> Iterator[Record | BadRecord]:
-    source = path if isinstance(path, ByteSource) else ByteSource.open(path)
+def _jsonl_records(lines: Iterable[tuple[int, bytes, int]]) -> Iterator[Record | BadRecord]:
+    """JSONL records from (line number, line, end offset) triples (see :func:`_block_lines`)."""
     loads = orjson.loads
-    for number, line, end in _lines(source):
+    for number, line, end in lines:
         if end < 0:
-            yield BadRecord(number, _raw(line or b""), _too_long("the line"), -end)
+            yield BadRecord(number, _raw(line), _too_long("the line"), -end)
             continue
         if not line.strip():
             continue
@@ -321,12 +424,11 @@ def read_jsonl(path: str | os.PathLike[str] | ByteSource) -> Iterator[Record | B
         yield Record(number, value, end=end)
 
 
-def read_text_lines(path: str | os.PathLike[str] | ByteSource) -> Iterator[Record | BadRecord]:
-    """Plain text, one reply per line; blank lines are not records."""
-    source = path if isinstance(path, ByteSource) else ByteSource.open(path)
-    for number, line, end in _lines(source):
+def _text_records(lines: Iterable[tuple[int, bytes, int]]) -> Iterator[Record | BadRecord]:
+    """Text records (one reply per line, blank lines skipped) from (number, line, end) triples."""
+    for number, line, end in lines:
         if end < 0:
-            yield BadRecord(number, _raw(line or b""), _too_long("the line"), -end)
+            yield BadRecord(number, _raw(line), _too_long("the line"), -end)
             continue
         problem = _bad_text(line)
         if problem:
@@ -335,6 +437,27 @@ def read_text_lines(path: str | os.PathLike[str] | ByteSource) -> Iterator[Recor
         text = line.decode("utf-8").rstrip("\r\n")
         if text.strip():
             yield Record(number, {"text": text}, end=end)
+
+
+LINE_FORMATS = ("jsonl", "text")
+_LINE_PARSERS = {"jsonl": _jsonl_records, "text": _text_records}
+
+
+def parse_line_block(block: LineBlock, format: str) -> list[Record | BadRecord]:
+    """The records of one block of a ``jsonl`` or ``text`` input, exactly as the whole-file
+    readers give them (numbers and offsets included)."""
+    return list(_LINE_PARSERS[format](_block_lines(block)))
+
+
+def read_jsonl(path: str | os.PathLike[str] | ByteSource) -> Iterator[Record | BadRecord]:
+    source = path if isinstance(path, ByteSource) else ByteSource.open(path)
+    yield from _jsonl_records(_lines(source))
+
+
+def read_text_lines(path: str | os.PathLike[str] | ByteSource) -> Iterator[Record | BadRecord]:
+    """Plain text, one reply per line; blank lines are not records."""
+    source = path if isinstance(path, ByteSource) else ByteSource.open(path)
+    yield from _text_records(_lines(source))
 
 
 def read_json_array(path: str | os.PathLike[str] | ByteSource) -> Iterator[Record | BadRecord]:
@@ -642,7 +765,7 @@ class _Platform:
             return
         for number, line, end in _lines(source):  # JSONL of posts
             if end < 0:
-                yield None, line or b"", -end, _too_long("the line"), "line"
+                yield None, line, -end, _too_long("the line"), "line"
                 continue
             if line.strip():
                 yield from self._value(line, end, None, number, "line")
@@ -780,7 +903,7 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
             source.close()
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     suffix = Path(source.name).suffix.lower()
-    if text.startswith(b"window.YTD."):
+    if re.match(rb"window\.YTD\.[\w.]+\s*=", text):  # the assignment, not just the name
         return "x-archive"
     lines_of_json = suffix in (".jsonl", ".ndjson") or _one_value_per_line(text)
     if text.startswith((b"[", b"{")) or lines_of_json:
@@ -866,6 +989,30 @@ class _BytesHandle:
 
 
 # -- entry points --------------------------------------------------------------------------
+def open_input(path: str | os.PathLike[str], *, format: str | None = None) -> tuple[str, ByteSource]:
+    """Open ``path`` (``"-"`` for stdin): its format (detected when not given) and its byte
+    source, positioned at the start. Close the source when done."""
+    if format is not None and format not in FORMATS:
+        raise InputError(Errors.E040.format(format=format, formats=", ".join(FORMATS)))
+    source = ByteSource.open(path)
+    return format or detect_format(source), source
+
+
+def records_of(fmt: str, source: ByteSource) -> Iterator[Record | BadRecord]:
+    """The records of an opened input of format ``fmt``."""
+    if fmt in PLATFORMS:
+        platform = PLATFORMS[fmt]
+        parents = platform.parent_texts(source) if source.size is not None else {}
+        return platform.records(source, parents)
+    if fmt == "jsonl":
+        return read_jsonl(source)
+    if fmt == "json":
+        return read_json_array(source)
+    if fmt in ("csv", "tsv"):
+        return read_delimited(source, "\t" if fmt == "tsv" else ",")
+    return read_text_lines(source)
+
+
 def open_records(
     path: str | os.PathLike[str], *, format: str | None = None
 ) -> tuple[str, ByteSource, Iterator[Record | BadRecord]]:
@@ -873,21 +1020,8 @@ def open_records(
 
     The source's ``position`` and ``size`` give progress in bytes; close it when done.
     """
-    if format is not None and format not in FORMATS:
-        raise InputError(Errors.E040.format(format=format, formats=", ".join(FORMATS)))
-    source = ByteSource.open(path)
-    fmt = format or detect_format(source)
-    if fmt in PLATFORMS:
-        platform = PLATFORMS[fmt]
-        parents = platform.parent_texts(source) if source.size is not None else {}
-        return fmt, source, platform.records(source, parents)
-    if fmt == "jsonl":
-        return fmt, source, read_jsonl(source)
-    if fmt == "json":
-        return fmt, source, read_json_array(source)
-    if fmt in ("csv", "tsv"):
-        return fmt, source, read_delimited(source, "\t" if fmt == "tsv" else ",")
-    return fmt, source, read_text_lines(source)
+    fmt, source = open_input(path, format=format)
+    return fmt, source, records_of(fmt, source)
 
 
 def read_records(path: str | os.PathLike[str], *, format: str | None = None) -> Iterator[Record | BadRecord]:
