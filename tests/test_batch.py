@@ -43,7 +43,7 @@ def read_jsonl(path: Path) -> list[dict]:
 )
 def test_every_format_labels_or_rejects_each_record(name, labelled, rejected, toy_model, tmp_path):
     out = tmp_path / "out.jsonl"
-    summary = label_file(FIXTURES / name, out, model=toy_model)
+    summary = label_file(FIXTURES / name, out, model=toy_model, checkpoint_seconds=0)
     assert (summary.labelled, summary.rejected, summary.read) == (labelled, rejected, labelled + rejected)
     rows = read_jsonl(out)
     assert len(rows) == labelled
@@ -75,14 +75,14 @@ def test_input_fields_are_kept_and_nested_text_paths_work(toy_model, tmp_path):
 
 def test_platform_text_field_can_be_overridden(toy_model, tmp_path):
     out = tmp_path / "out.jsonl"
-    label_file(FIXTURES / "mastodon_statuses.json", out, model=toy_model, text_field="account.username")
+    label_file(FIXTURES / "mastodon_statuses.json", out, model=toy_model, text_field="account.username", checkpoint_seconds=0)
     assert len(read_jsonl(out)) == 4  # every status has a username
 
 
 def test_missing_and_non_string_text_are_errors_not_empty_rows(toy_model, tmp_path):
     data = jsonl(tmp_path / "in.jsonl", [{"text": "fine"}, {"body": "x"}, {"text": None}, {"text": 3}, {"text": ["a"]}, {"text": "  "}, {"text": "nul\u0000"}])
     out = tmp_path / "out.jsonl"
-    summary = label_file(data, out, model=toy_model)
+    summary = label_file(data, out, model=toy_model, checkpoint_seconds=0)
     assert summary.labelled == 1 and summary.rejected == 6
     reasons = [e["reason"] for e in read_jsonl(tmp_path / "out.errors.jsonl")]
     assert "no text field 'text' (fields: body)" in reasons[0]
@@ -93,7 +93,7 @@ def test_missing_and_non_string_text_are_errors_not_empty_rows(toy_model, tmp_pa
 def test_raw_input_in_error_records_is_truncated_to_1kb(toy_model, tmp_path):
     data = tmp_path / "in.jsonl"
     data.write_text('{"text": "ok"}\n{"broken": "' + "y" * 5000 + "\n", encoding="utf-8")
-    label_file(data, tmp_path / "out.jsonl", model=toy_model)
+    label_file(data, tmp_path / "out.jsonl", model=toy_model, checkpoint_seconds=0)
     (error,) = read_jsonl(tmp_path / "out.errors.jsonl")
     assert error["line"] == 2 and len(error["raw"].encode()) <= 1024
 
@@ -103,14 +103,14 @@ def test_min_confidence_marks_uncertain_and_keeps_top(toy_model, tmp_path):
     out = tmp_path / "out.jsonl"
     top = toy_model.predict_proba(TEXTS).max(axis=1)
     threshold = float(np.median(top))  # some rows fall below it, some do not
-    summary = label_file(data, out, model=toy_model, min_confidence=threshold)
+    summary = label_file(data, out, model=toy_model, min_confidence=threshold, checkpoint_seconds=0)
     rows = read_jsonl(out)
     for row, p in zip(rows, top):
         assert (row["stance"] == UNCERTAIN) == (p < threshold)
         assert row["stance_top"] == max(row["stance_proba"], key=row["stance_proba"].get)
     assert summary.counts.get(UNCERTAIN, 0) == int((top < threshold).sum()) > 0
     with pytest.raises(InputError, match="between 0 and 1"):
-        label_file(data, tmp_path / "o2.jsonl", model=toy_model, min_confidence=1.5)
+        label_file(data, tmp_path / "o2.jsonl", model=toy_model, min_confidence=1.5, checkpoint_seconds=0)
 
 
 def test_parallel_output_order_equals_input_order(toy_model, tmp_path):
@@ -118,8 +118,8 @@ def test_parallel_output_order_equals_input_order(toy_model, tmp_path):
     rows[100] = {"n": 100, "text": 5}
     data = jsonl(tmp_path / "in.jsonl", rows)
     serial, parallel = tmp_path / "serial.jsonl", tmp_path / "parallel.jsonl"
-    label_file(data, serial, model=toy_model, chunk_size=64)
-    summary = label_file(data, parallel, model=toy_model, chunk_size=64, jobs=2)
+    label_file(data, serial, model=toy_model, chunk_size=64, checkpoint_seconds=0)
+    summary = label_file(data, parallel, model=toy_model, chunk_size=64, jobs=2, checkpoint_seconds=0)
     assert summary.labelled == 899 and summary.rejected == 1
     assert [r["n"] for r in read_jsonl(parallel)] == [i for i in range(900) if i != 100]
     assert parallel.read_bytes() == serial.read_bytes()  # same rows, same probabilities
@@ -130,12 +130,12 @@ def test_refuses_to_overwrite_without_force(toy_model, tmp_path):
     out = tmp_path / "out.jsonl"
     out.write_text("precious\n")
     with pytest.raises(InputError, match="already exists. Pass --force"):
-        label_file(data, out, model=toy_model)
+        label_file(data, out, model=toy_model, checkpoint_seconds=0)
     assert out.read_text() == "precious\n"
-    label_file(data, out, model=toy_model, force=True)
+    label_file(data, out, model=toy_model, force=True, checkpoint_seconds=0)
     assert read_jsonl(out)[0]["text"] == "a"
     with pytest.raises(InputError, match="is the input file"):
-        label_file(data, data, model=toy_model, force=True)
+        label_file(data, data, model=toy_model, force=True, checkpoint_seconds=0)
 
 
 def test_csv_tsv_and_parquet_outputs(toy_model, tmp_path):
@@ -144,12 +144,12 @@ def test_csv_tsv_and_parquet_outputs(toy_model, tmp_path):
     import pyarrow.parquet as pq
 
     data = jsonl(tmp_path / "in.jsonl", [{"id": 1, "text": "a", "extra": {"k": [1]}}, {"id": 2, "text": "b", "late": True}])
-    label_file(data, tmp_path / "out.csv", model=toy_model)
+    label_file(data, tmp_path / "out.csv", model=toy_model, checkpoint_seconds=0)
     header, *lines = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
     assert header == "id,text,extra,stance,stance_proba,late" and len(lines) == 2
-    label_file(data, tmp_path / "out.txt", model=toy_model, to="tsv")
+    label_file(data, tmp_path / "out.txt", model=toy_model, to="tsv", checkpoint_seconds=0)
     assert (tmp_path / "out.txt").read_text(encoding="utf-8").startswith("id\ttext\textra\tstance")
-    label_file(data, tmp_path / "out.parquet", model=toy_model, chunk_size=1)
+    label_file(data, tmp_path / "out.parquet", model=toy_model, chunk_size=1, checkpoint_seconds=0)
     table = pq.read_table(tmp_path / "out.parquet")
     assert table.num_rows == 2 and table.column("id").to_pylist() == [1, 2]
     assert table.column("extra").to_pylist() == ['{"k":[1]}', None]
@@ -159,10 +159,39 @@ def test_csv_tsv_and_parquet_outputs(toy_model, tmp_path):
 def test_strict_stops_at_first_bad_record_and_writes_no_output(toy_model, tmp_path):
     data = jsonl(tmp_path / "in.jsonl", [{"text": "a"}, {"nope": 1}, {"text": "b"}])
     out = tmp_path / "out.jsonl"
-    summary = label_file(data, out, model=toy_model, strict=True)
+    summary = label_file(data, out, model=toy_model, strict=True, checkpoint_seconds=0)
     assert summary.exit_code == 3 and "line 2" in summary.stopped
     assert not out.exists() and (tmp_path / "out.errors.jsonl").exists()
     assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+def test_checkpoints_are_spaced_in_time(toy_model, tmp_path, monkeypatch):
+    """Within checkpoint_seconds of the start no checkpoint is written; a resume then starts over."""
+    rows = [{"n": i, "text": TEXTS[i % len(TEXTS)]} for i in range(300)]
+    data = jsonl(tmp_path / "in.jsonl", rows)
+    clean = tmp_path / "clean.jsonl"
+    label_file(data, clean, model=toy_model, chunk_size=50)
+
+    import stance.batch as batch
+
+    real = batch._label_chunk
+    calls = {"n": 0}
+
+    def crash_on_fourth(items, spec, model=None):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real(items, spec, model)
+
+    out = tmp_path / "out.jsonl"
+    monkeypatch.setattr(batch, "_label_chunk", crash_on_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        label_file(data, out, model=toy_model, chunk_size=50, checkpoint_seconds=3600)
+    monkeypatch.setattr(batch, "_label_chunk", real)
+    assert not _Paths.beside(out, None).progress.exists()
+    summary = label_file(data, out, model=toy_model, chunk_size=50, resume=True, checkpoint_seconds=3600)
+    assert summary.resumed_at == 0 and summary.read == 300
+    assert out.read_bytes() == clean.read_bytes()
 
 
 def test_resume_after_a_crash_between_checkpoints(toy_model, tmp_path, monkeypatch):
@@ -170,7 +199,7 @@ def test_resume_after_a_crash_between_checkpoints(toy_model, tmp_path, monkeypat
     rows = [{"n": i, "text": TEXTS[i % len(TEXTS)]} if i % 7 else {"n": i} for i in range(500)]
     data = jsonl(tmp_path / "in.jsonl", rows)
     clean = tmp_path / "clean.jsonl"
-    label_file(data, clean, model=toy_model, chunk_size=50)
+    label_file(data, clean, model=toy_model, chunk_size=50, checkpoint_seconds=0)
 
     import stance.batch as batch
 
@@ -186,7 +215,7 @@ def test_resume_after_a_crash_between_checkpoints(toy_model, tmp_path, monkeypat
     out = tmp_path / "out.jsonl"
     monkeypatch.setattr(batch, "_label_chunk", crash_on_fifth)
     with pytest.raises(KeyboardInterrupt):
-        label_file(data, out, model=toy_model, chunk_size=50)
+        label_file(data, out, model=toy_model, chunk_size=50, checkpoint_seconds=0)
     monkeypatch.setattr(batch, "_label_chunk", real)
     paths = _Paths.beside(out, None)
     assert not out.exists() and paths.progress.exists()
@@ -194,8 +223,8 @@ def test_resume_after_a_crash_between_checkpoints(toy_model, tmp_path, monkeypat
     with open(paths.partial, "ab") as handle:
         handle.write(b'{"half": "a row past the checkpoint"')
     with pytest.raises(InputError, match="Pass --resume"):
-        label_file(data, out, model=toy_model, chunk_size=50)
-    summary = label_file(data, out, model=toy_model, chunk_size=50, resume=True)
+        label_file(data, out, model=toy_model, chunk_size=50, checkpoint_seconds=0)
+    summary = label_file(data, out, model=toy_model, chunk_size=50, resume=True, checkpoint_seconds=0)
     assert summary.resumed_at == 200 and summary.read == 500
     assert out.read_bytes() == clean.read_bytes()
     assert (tmp_path / "out.errors.jsonl").read_bytes() == (tmp_path / "clean.errors.jsonl").read_bytes()
@@ -217,12 +246,12 @@ def test_resume_refuses_a_changed_input(toy_model, tmp_path, monkeypatch):
 
     monkeypatch.setattr(batch, "_label_chunk", crash)
     with pytest.raises(KeyboardInterrupt):
-        label_file(data, tmp_path / "out.jsonl", model=toy_model, chunk_size=10)
+        label_file(data, tmp_path / "out.jsonl", model=toy_model, chunk_size=10, checkpoint_seconds=0)
     monkeypatch.setattr(batch, "_label_chunk", real)
     jsonl(data, [{"text": "different"}])
     with pytest.raises(InputError, match="Cannot resume.*changed"):
-        label_file(data, tmp_path / "out.jsonl", model=toy_model, resume=True)
-    summary = label_file(data, tmp_path / "out.jsonl", model=toy_model, force=True)
+        label_file(data, tmp_path / "out.jsonl", model=toy_model, resume=True, checkpoint_seconds=0)
+    summary = label_file(data, tmp_path / "out.jsonl", model=toy_model, force=True, checkpoint_seconds=0)
     assert summary.read == 1
 
 
@@ -246,7 +275,7 @@ def test_every_record_is_one_row_or_one_error(lines, chunk, toy_model, tmp_path_
     data = tmp / "in.jsonl"
     data.write_bytes(b"\n".join(lines) + b"\n")
     out = tmp / "out.jsonl"
-    summary = label_file(data, out, model=toy_model, chunk_size=chunk)
+    summary = label_file(data, out, model=toy_model, chunk_size=chunk, checkpoint_seconds=0)
     rows = read_jsonl(out)
     errors_path = tmp / "out.errors.jsonl"
     errors = read_jsonl(errors_path) if errors_path.exists() else []
@@ -293,7 +322,7 @@ def test_two_jobs_write_the_same_bytes_as_one(fmt, chunk_size, toy_model, tmp_pa
     runs = {}
     for jobs in (1, 2):
         out = tmp_path / f"j{jobs}.jsonl"
-        summary = label_file(source, out, model=toy_model, format=fmt, chunk_size=chunk_size, jobs=jobs)
+        summary = label_file(source, out, model=toy_model, format=fmt, chunk_size=chunk_size, jobs=jobs, checkpoint_seconds=0)
         runs[jobs] = (summary.read, summary.labelled, summary.rejected, summary.counts, out.read_bytes(), (tmp_path / f"j{jobs}.errors.jsonl").read_bytes())
     assert runs[2] == runs[1]
     errors = [json.loads(line) for line in runs[2][5].splitlines()]
@@ -309,7 +338,7 @@ def test_two_jobs_strict_stops_at_the_first_bad_line(toy_model, tmp_path):
     data, reasons = _mixed_input("jsonl")
     source = tmp_path / "in.jsonl"
     source.write_bytes(data)
-    summary = label_file(source, tmp_path / "out.jsonl", model=toy_model, chunk_size=2, jobs=2, strict=True)
+    summary = label_file(source, tmp_path / "out.jsonl", model=toy_model, chunk_size=2, jobs=2, strict=True, checkpoint_seconds=0)
     assert summary.exit_code == 3 and f"line {min(reasons)}:" in summary.stopped
     assert not (tmp_path / "out.jsonl").exists()
 
@@ -331,11 +360,11 @@ def test_resume_after_a_crash_with_two_jobs(crash_jobs, resume_jobs, toy_model, 
     rows = [{"n": i, "text": TEXTS[i % len(TEXTS)]} if i % 7 else {"n": i} for i in range(500)]
     data = jsonl(tmp_path / "in.jsonl", rows)
     clean = tmp_path / "clean.jsonl"
-    label_file(data, clean, model=toy_model, chunk_size=50)
+    label_file(data, clean, model=toy_model, chunk_size=50, checkpoint_seconds=0)
     out = tmp_path / "out.jsonl"
     monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(301, batch._label_chunk))
     with pytest.raises(RuntimeError, match="crash at line 301"):
-        label_file(data, out, model=toy_model, chunk_size=50, jobs=crash_jobs)
+        label_file(data, out, model=toy_model, chunk_size=50, jobs=crash_jobs, checkpoint_seconds=0)
     monkeypatch.undo()
     paths = _Paths.beside(out, None)
     state = json.loads(paths.progress.read_bytes())
@@ -346,9 +375,9 @@ def test_resume_after_a_crash_with_two_jobs(crash_jobs, resume_jobs, toy_model, 
     broken = dict(state, offset=data.stat().st_size + 1)
     paths.progress.write_bytes(json.dumps(broken).encode())
     with pytest.raises(InputError, match="no usable input offset"):
-        label_file(data, out, model=toy_model, chunk_size=50, jobs=resume_jobs, resume=True)
+        label_file(data, out, model=toy_model, chunk_size=50, jobs=resume_jobs, resume=True, checkpoint_seconds=0)
     paths.progress.write_bytes(json.dumps(state).encode())
-    summary = label_file(data, out, model=toy_model, chunk_size=50, jobs=resume_jobs, resume=True)
+    summary = label_file(data, out, model=toy_model, chunk_size=50, jobs=resume_jobs, resume=True, checkpoint_seconds=0)
     assert summary.resumed_at == 300 and summary.read == 500
     assert out.read_bytes() == clean.read_bytes()
     assert (tmp_path / "out.errors.jsonl").read_bytes() == (tmp_path / "clean.errors.jsonl").read_bytes()
@@ -364,17 +393,17 @@ def test_resume_from_a_checkpoint_without_an_offset(jobs, toy_model, tmp_path, m
     (tmp_path / "blank.jsonl").write_bytes(data.read_bytes().replace(b"\n", b"\n\n", 50))
     data = tmp_path / "blank.jsonl"  # blank lines make line and record numbers differ
     clean = tmp_path / "clean.jsonl"
-    label_file(data, clean, model=toy_model, chunk_size=40)
+    label_file(data, clean, model=toy_model, chunk_size=40, checkpoint_seconds=0)
     out = tmp_path / "out.jsonl"
     monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(201, batch._label_chunk))
     with pytest.raises(RuntimeError):
-        label_file(data, out, model=toy_model, chunk_size=40, jobs=jobs)
+        label_file(data, out, model=toy_model, chunk_size=40, jobs=jobs, checkpoint_seconds=0)
     monkeypatch.undo()
     paths = _Paths.beside(out, None)
     state = json.loads(paths.progress.read_bytes())
     del state["offset"], state["line"]
     paths.progress.write_bytes(json.dumps(state).encode())
-    summary = label_file(data, out, model=toy_model, chunk_size=40, jobs=jobs, resume=True)
+    summary = label_file(data, out, model=toy_model, chunk_size=40, jobs=jobs, resume=True, checkpoint_seconds=0)
     assert summary.resumed_at == state["records"] > 0 and summary.read == 300
     assert out.read_bytes() == clean.read_bytes()
 
@@ -395,10 +424,10 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(toy_model, tmp_path, monkeypa
     monkeypatch.setattr(batch, "_label_chunk", die_at_line_201)
     out = tmp_path / "out.jsonl"
     with pytest.raises(RuntimeError, match="worker process .* died, exit code 9"):
-        label_file(data, out, model=toy_model, chunk_size=50, jobs=2)
+        label_file(data, out, model=toy_model, chunk_size=50, jobs=2, checkpoint_seconds=0)
     monkeypatch.undo()
     # what the dead worker had labelled but not yet sent is lost with it: redone on resume
     assert json.loads(_Paths.beside(out, None).progress.read_bytes())["records"] in (50, 100, 150, 200)
-    label_file(data, out, model=toy_model, chunk_size=50, jobs=2, resume=True)
-    label_file(data, tmp_path / "clean.jsonl", model=toy_model, chunk_size=50)
+    label_file(data, out, model=toy_model, chunk_size=50, jobs=2, resume=True, checkpoint_seconds=0)
+    label_file(data, tmp_path / "clean.jsonl", model=toy_model, chunk_size=50, checkpoint_seconds=0)
     assert out.read_bytes() == (tmp_path / "clean.jsonl").read_bytes()

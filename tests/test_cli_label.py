@@ -118,7 +118,7 @@ def test_kill_9_part_way_then_resume_gives_every_record_once_in_order(tmp_path, 
     n = 20_000
     data = write_dump(tmp_path / "in.jsonl", n, bad_every=1000)
     reference = tmp_path / "reference.jsonl"
-    args = ["label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "--jobs", jobs]
+    args = ["label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "--checkpoint-every", "0", "--jobs", jobs]
     out = tmp_path / "out.jsonl"
     process = subprocess.Popen([str(stance_command()), *args, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     done = _wait_for_progress(tmp_path / ".out.jsonl.progress.json", process, at_least=2000)
@@ -149,7 +149,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path, toy_model_path, jobs):
     data = write_dump(tmp_path / "in.jsonl", n)
     out = tmp_path / "out.jsonl"
     process = subprocess.Popen(
-        [str(stance_command()), "label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "-o", str(out), "--jobs", jobs],
+        [str(stance_command()), "label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "--checkpoint-every", "0", "-o", str(out), "--jobs", jobs],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
         # A shell that runs the tests in the background ignores SIGINT, and children
         # inherit that; give the command the default Ctrl-C behaviour a terminal user has.

@@ -7,8 +7,8 @@ output. Every input record ends as exactly one output row or one error record.
 
 Resuming
 --------
-After each chunk the partial output and partial errors file are flushed to disk, and then
-a small progress file records how many input records are done and how many bytes of each
+After a chunk, at most once a second (``checkpoint_seconds``), the partial output and
+partial errors file are flushed to disk, and then a small progress file records how many input records are done and how many bytes of each
 partial file hold them (for JSONL and text input also the byte offset and line number the
 input is done up to). A run killed at any point (Ctrl-C, ``kill -9``, power loss) leaves
 at worst a chunk of rows past the last checkpoint; ``resume=True`` cuts both partial files
@@ -381,6 +381,7 @@ def label_file(
     jobs: int = 1,
     chunk_size: int = 2000,
     progress: bool = False,
+    checkpoint_seconds: float = 1.0,
 ) -> Summary:
     """Label every record of ``source`` and write them to ``output``.
 
@@ -421,6 +422,9 @@ def label_file(
         lines (blank lines, which are not records, count too).
     progress
         Show a progress bar on stderr.
+    checkpoint_seconds
+        At most one checkpoint per this many seconds (after a chunk); 0 checkpoints after
+        every chunk. An interrupted run redoes at most this much work when resumed.
 
     Returns
     -------
@@ -521,6 +525,7 @@ def label_file(
         else:
             results = ((_reached(args), work(*args, spec, model)) for args in tasks)
         errors_unsynced = True
+        last_checkpoint = time.monotonic()
         for (offset, line), result in results:
             out.write(result.rows)
             if result.errors:
@@ -535,6 +540,12 @@ def label_file(
                 unit, number, reason = result.first_error
                 summary.stopped = Errors.E049.format(unit=unit, number=number, reason=reason, errors=paths.errors)
                 break
+            if bar is not None:
+                bar.update(offset - bar.n if byte_source.size else result.n)
+                bar.set_postfix_str(f"{summary.read / max(bar.format_dict['elapsed'], 1e-9):,.0f} rows/s", refresh=False)
+            if time.monotonic() - last_checkpoint < checkpoint_seconds:
+                continue  # each checkpoint costs fsyncs: one per second is plenty
+            last_checkpoint = time.monotonic()
             checkpoint = {
                 "version": PROGRESS_VERSION, **fingerprint, "records": summary.read,
                 "output_bytes": _sync(out), "errors_bytes": _sync(err) if errors_unsynced else err.tell(),
@@ -544,9 +555,6 @@ def label_file(
             if lines:
                 checkpoint["offset"], checkpoint["line"] = offset, line
             _write_progress(paths.progress, checkpoint)
-            if bar is not None:
-                bar.update(offset - bar.n if byte_source.size else result.n)
-                bar.set_postfix_str(f"{summary.read / max(bar.format_dict['elapsed'], 1e-9):,.0f} rows/s", refresh=False)
     finally:
         if workers is not None:
             workers.stop()

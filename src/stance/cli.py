@@ -169,13 +169,14 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same command.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Worker processes; -1 uses every core. Output order is input order.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True, help="Records per model call and per checkpoint.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True, help="Records per model call.")
+@click.option("--checkpoint-every", "checkpoint_seconds", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Seconds between resume checkpoints (0: after every batch); a resumed run redoes at most this much work.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (unless records were rejected).")
 def label(
     data: str, output: Path, model_path: Path | None, input_format: str | None, output_to: str | None,
     text_field: str | None, id_field: str | None, context_field: str | None, target_field: str,
     min_confidence: float | None, explain: int, errors_path: Path | None, strict: bool, resume: bool, force: bool,
-    jobs: int, batch_size: int, quiet: bool,
+    jobs: int, batch_size: int, checkpoint_seconds: float, quiet: bool,
 ) -> None:
     """Label every reply in DATA ('-' for stdin) and write them with `stance` and `stance_proba` added.
 
@@ -200,6 +201,7 @@ def label(
             id_field=id_field, context_field=context_field, target_field=target_field or None,
             min_confidence=min_confidence, explain=explain, errors=errors_path, strict=strict, force=force, resume=resume,
             jobs=jobs, chunk_size=batch_size, progress=not quiet and sys.stderr.isatty(),
+            checkpoint_seconds=checkpoint_seconds,
         )
     except KeyboardInterrupt:
         click.echo(f"\nInterrupted. Run the same command with --resume to continue where it stopped ({output}).", err=True)
