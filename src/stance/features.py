@@ -279,7 +279,7 @@ class Featurizer:
         Also add the words of segmented hashtags to the extras block.
     idf : bool, default=True
         Weight features by inverse document frequency learned in ``fit``.
-    batch_size : int, default=1000
+    batch_size : int, default=2000
         Texts per ``nlp.pipe`` batch.
 
     Examples
@@ -301,7 +301,7 @@ class Featurizer:
         extras_weight: float = 0.2,
         hashtags: bool = False,
         idf: bool = True,
-        batch_size: int = 1000,
+        batch_size: int = 2000,
     ) -> None:
         self.pipeline = pipeline
         self.n_features = n_features
