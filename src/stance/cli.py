@@ -169,7 +169,7 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same command.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Worker processes; -1 uses every core. Output order is input order.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True, help="Records per model call.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True, help="Records per model call (for JSONL and text input: lines, blank ones included).")
 @click.option("--checkpoint-every", "checkpoint_seconds", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Seconds between resume checkpoints (0: after every batch); a resumed run redoes at most this much work.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (unless records were rejected).")
 def label(

@@ -1069,9 +1069,3 @@ def get_field(fields: dict[str, Any], path: str) -> Any:
 def has_field(fields: dict[str, Any], path: str) -> bool:
     """Whether the (possibly nested) field exists at all, even with a null value."""
     return _lookup(fields, path)[0]
-    value: Any = fields
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return False
-        value = value[part]
-    return True
