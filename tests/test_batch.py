@@ -175,16 +175,8 @@ def test_checkpoints_are_spaced_in_time(toy_model, tmp_path, monkeypatch):
     import stance.batch as batch
 
     real = batch._label_chunk
-    calls = {"n": 0}
-
-    def crash_on_fourth(items, spec, model=None):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return real(items, spec, model)
-
     out = tmp_path / "out.jsonl"
-    monkeypatch.setattr(batch, "_label_chunk", crash_on_fourth)
+    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(151, real, KeyboardInterrupt))  # the 4th chunk
     with pytest.raises(KeyboardInterrupt):
         label_file(data, out, model=toy_model, chunk_size=50, checkpoint_seconds=3600)
     monkeypatch.setattr(batch, "_label_chunk", real)
@@ -204,16 +196,8 @@ def test_resume_after_a_crash_between_checkpoints(toy_model, tmp_path, monkeypat
     import stance.batch as batch
 
     real = batch._label_chunk
-    calls = {"n": 0}
-
-    def crash_on_fifth(items, spec, model=None):
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise KeyboardInterrupt
-        return real(items, spec, model)
-
     out = tmp_path / "out.jsonl"
-    monkeypatch.setattr(batch, "_label_chunk", crash_on_fifth)
+    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(201, real, KeyboardInterrupt))  # the 5th chunk
     with pytest.raises(KeyboardInterrupt):
         label_file(data, out, model=toy_model, chunk_size=50, checkpoint_seconds=0)
     monkeypatch.setattr(batch, "_label_chunk", real)
@@ -343,10 +327,12 @@ def test_two_jobs_strict_stops_at_the_first_bad_line(toy_model, tmp_path):
     assert not (tmp_path / "out.jsonl").exists()
 
 
-def _crash_at_line(line: int, real):
+def _crash_at_line(line: int, real, error: type[BaseException] = RuntimeError):
+    """``real`` (a chunk labeller) that raises ``error`` on the chunk holding ``line``."""
+
     def crash(items, spec, model=None):
         if any(item.number == line for item in items):
-            raise RuntimeError(f"crash at line {line}")  # in a worker too: it comes back to the parent
+            raise error(f"crash at line {line}")  # in a worker too: it comes back to the parent
         return real(items, spec, model)
 
     return crash

@@ -174,3 +174,20 @@ def test_batched_char_ngrams_equal_one_ngram_at_a_time(forms):
     for form, start, count in zip(forms, starts, counts):
         expected = [] if form == "<url>" or form.startswith("@") else _char_columns_by_hand(features, form)
         assert sorted(columns[start : start + count].tolist()) == sorted(expected)
+
+
+def test_word_cache_starting_over_changes_nothing(monkeypatch):
+    """Past its row limit the cache starts over, even for a batch bigger than the limit."""
+    from stance.features import _WordCache
+
+    texts = ["I do not agree with this at all", "great essay, thanks #AI", "w1 w2 w3 w4 w5 w6 w7 w8"]
+    expected = fitted().transform(texts)
+    monkeypatch.setattr(_WordCache, "limit", 5)
+    features = fitted()
+    first = features.transform(texts)
+    again = features.transform(texts[::-1])
+    assert (first != expected).nnz == 0 and (again != expected[::-1]).nnz == 0
+    assert len(features._cache.form) <= 30
+    coef = np.random.default_rng(0).normal(size=(2, 3 * features.n_features))
+    intercept = np.zeros(2)
+    assert np.allclose(features.decision_function(texts, coef, intercept), expected @ coef.T)

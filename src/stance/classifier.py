@@ -298,8 +298,7 @@ class StanceModel:
         """
         pipelines = self._pipelines if isinstance(self._pipelines, bytes) else artifact.dumps(self._trained_pipelines())
         payload = {"scorer": self.scorer, "target_scorers": self.target_scorers, "pipelines": pipelines}
-        metadata = {k: v for k, v in self.metadata.items() if k != "payload_sha256"}
-        return artifact.write_model(path, payload, {**metadata, "format": artifact.FORMAT_VERSION})
+        return artifact.write_model(path, payload, {**self.metadata, "format": artifact.FORMAT_VERSION})
 
 
 def _fit_pipelines(

@@ -875,15 +875,14 @@ class _WordCache:
 
     def rows(self, orths: list[int], vocab) -> np.ndarray:
         """The cache rows of these (distinct) ORTH ids, adding the ones not seen yet."""
-        row_of = self.row_of
-        new = [orth for orth in orths if orth not in row_of]
+        new = [orth for orth in orths if orth not in self.row_of]
+        if new and len(self.row_of) + len(new) > self.limit:
+            self.__init__(self.features)  # type: ignore[misc]
+            self.features._score_cache.clear()
+            new = orths
         if new:
-            if len(row_of) + len(new) > self.limit:
-                self.__init__(self.features)  # type: ignore[misc]
-                self.features._score_cache.clear()
-                return self.rows(orths, vocab)
             self._add(new, vocab)
-        return np.array(list(map(row_of.__getitem__, orths)), dtype=np.int64)
+        return np.array(list(map(self.row_of.__getitem__, orths)), dtype=np.int64)
 
     def _add(self, orths: list[int], vocab) -> None:
         features = self.features
