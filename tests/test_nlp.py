@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 
 import numpy as np
@@ -24,6 +25,26 @@ def test_blank_pipeline_has_our_components_and_no_download():
     assert [t.text for t in doc][:2] == ["#NoMoreAbortion", "@user"]
     assert doc.user_data[NEGATED] == [False, False, False, False, True, False, False, False]
     assert ("thanks", 6, 7) in doc.user_data[CUES]
+
+
+@settings(deadline=None, max_examples=100)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aZ9 #@_'.,!?-:/😂é\n")), max_size=40), min_size=1, max_size=5))
+@example(["#NoMoreAbortion @user_1 isn't it? http://example.com/a-b :-) U.S. e-mail"])
+def test_tokenizer_is_the_default_one_with_our_token_match(texts):
+    """make_nlp builds its tokenizer once with our token_match; it must split text exactly
+    as spaCy's default English tokenizer does once token_match is set on it."""
+    ours = make_nlp().tokenizer
+    for text in texts:
+        assert [t.text for t in ours(text)] == [t.text for t in _reference_tokenizer()(text)]
+
+
+@functools.cache
+def _reference_tokenizer():
+    from stance.nlp import _TOKEN_MATCH
+
+    reference = spacy.blank("en")
+    reference.tokenizer.token_match = _TOKEN_MATCH
+    return reference.tokenizer
 
 
 # Words that make up cue phrases and negations, plus others, so random replies hit them.
