@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import pickle
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import stance
 from stance import artifact
@@ -116,3 +121,61 @@ def test_a_payload_that_is_not_a_model_is_refused(toy_model, tmp_path):
     artifact.write_model(path, {"scorer": "not a scorer", "pipelines": b""}, toy_model.metadata)
     with pytest.raises(ModelIntegrityError, match="not a stance model"):
         stance.load_model(path)
+
+
+_SPECIAL = [0.0, -0.0, 1.0, -2.5, float("nan"), float("inf"), float("-inf"), 1e-300]
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    st.integers(1, 3),
+    st.integers(4096, 9000),
+    st.floats(0.0, 1.0),
+    st.lists(st.sampled_from(_SPECIAL) | st.floats(allow_nan=True), min_size=1, max_size=40),
+    st.sampled_from([np.float64, np.float32, np.int64]),
+    st.randoms(use_true_random=False),
+)
+def test_compact_arrays_expand_bit_for_bit(rows, columns, density, values, dtype, rng):
+    """Mostly-zero and few-valued arrays pickle smaller and come back exactly (-0.0 and
+    NaN payloads included); any other array is passed through."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        pool = np.array(values, dtype=np.float64).astype(dtype)
+    generator = np.random.default_rng(rng.randrange(2**32))
+    array = np.where(generator.random((rows, columns)) < density, generator.choice(pool, (rows, columns)), dtype(0))
+    packed = artifact.compact_array(array)
+    back = artifact.expand_array(pickle.loads(pickle.dumps(packed)))
+    assert back.shape == array.shape and back.dtype == array.dtype
+    assert back.tobytes() == array.tobytes()
+    if packed is not array:
+        assert len(pickle.dumps(packed)) < len(pickle.dumps(array))
+
+
+@given(hnp.arrays(np.float64, st.integers(0, 100)))
+def test_small_arrays_are_not_compacted(array):
+    assert artifact.compact_array(array) is array
+    assert artifact.expand_array(array) is array
+
+
+def test_model_files_with_dense_arrays_still_load_and_predict_the_same(toy_model, tmp_path, monkeypatch):
+    """Files saved before the arrays were compacted hold them dense: they load the same."""
+    texts = ["I agree, great essay", "this is wrong", "what time is it"]
+    monkeypatch.setattr(artifact, "compact_array", lambda array: array)
+    toy_model.save(tmp_path / "dense.joblib")
+    monkeypatch.undo()
+    toy_model.save(tmp_path / "compact.joblib")
+    dense, compact = stance.load_model(tmp_path / "dense.joblib"), stance.load_model(tmp_path / "compact.joblib")
+    assert (dense.predict_proba(texts) == toy_model.predict_proba(texts)).all()
+    assert (compact.predict_proba(texts) == toy_model.predict_proba(texts)).all()
+    assert np.array_equal(compact.scorer.label_coef, toy_model.scorer.label_coef)
+    assert (tmp_path / "compact.joblib").stat().st_size < (tmp_path / "dense.joblib").stat().st_size
+
+
+def test_linear_weights_and_idf_tables_are_compacted():
+    generator = np.random.default_rng(0)
+    # more distinct non-zero weights than 16-bit codes can number: only the sparse form helps
+    weights = np.where(generator.random((2, 1_000_000)) < 0.05, generator.normal(size=(2, 1_000_000)), 0.0)
+    idf = generator.choice(np.log(np.arange(2.0, 300.0)) + 1.0, size=(3, 50_000))
+    for array in (weights, idf):
+        packed = artifact.compact_array(array)
+        assert len(pickle.dumps(packed)) * 3 < len(pickle.dumps(array))
+        assert artifact.expand_array(packed).tobytes() == array.tobytes()

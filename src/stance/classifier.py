@@ -155,6 +155,22 @@ class LinearScorer:
             classifier.coef_,
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        # With three labels the per-label weights are the SVM's own: store them once.
+        same = self.label_coef is self.coef or (
+            self.label_coef.shape == self.coef.shape and np.array_equal(self.label_coef, self.coef)
+        )
+        state["label_coef"] = None if same else artifact.compact_array(self.label_coef)
+        state["coef"] = artifact.compact_array(self.coef)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        state["coef"] = artifact.expand_array(state["coef"])
+        state["label_coef"] = state["coef"] if state["label_coef"] is None else artifact.expand_array(state["label_coef"])
+        self.__dict__.update(state)
+
     def predict_proba(self, examples: Examples) -> np.ndarray:
         """Calibrated probabilities, scored without building a feature matrix."""
         scores = self.featurizer.decision_function(examples, self.coef, self.intercept)

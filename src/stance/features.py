@@ -44,6 +44,7 @@ from spacy.attrs import ORTH
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.strings import hash_string
 
+from . import artifact
 from .errors import Errors, InputError, NotFittedError
 
 if TYPE_CHECKING:
@@ -373,10 +374,15 @@ class Featurizer:
     _TRANSIENT = ("nlp_", "rules_", "_cache", "_score_cache")
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
+        state = {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
+        if "idf_" in state:
+            state["idf_"] = artifact.compact_array(state["idf_"])
+        return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        if "idf_" in state:
+            self.idf_ = artifact.expand_array(state["idf_"])
         if "idf_" in state:
             self.nlp_ = make_nlp(self.pipeline)
             self.rules_ = rules_of(self.nlp_)
@@ -385,7 +391,7 @@ class Featurizer:
     # -- per-word cache ----------------------------------------------------------------
     def _reset_caches(self) -> None:
         self._cache = _WordCache(self)
-        self._score_cache: dict[int, tuple[np.ndarray, list[np.ndarray], _Growing]] = {}
+        self._score_cache: dict[int, tuple[np.ndarray, _Growing]] = {}
 
     def _column(self, namespace: np.uint64, text: str) -> int:
         return _key(namespace, text) % self.n_features
@@ -669,19 +675,16 @@ class Featurizer:
 
     def _scores(self, occ: _Occurrences, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
         k = coef.shape[0]
-        tables, per_word = self._score_tables(coef)
         scores = np.zeros((occ.n, k)) + intercept
         for block in (WORD, CHAR, EXTRA):
             weight = self.block_weights_[block]
             if weight == 0:
                 continue
             if block == CHAR:
-                rows, entries = occ.token_doc, per_word[occ.token_row]
+                rows, entries = occ.token_doc, self._char_sums(coef)[occ.token_row].T
             else:
                 rows, cols = (occ.word_rows, occ.word_cols) if block == WORD else (occ.extra_rows, occ.extra_cols)
-                entries = tables[block][cols]
-            # Column j < k sums the class-j weights times idf, column k sums idf**2 (the norm).
-            entries = np.ascontiguousarray(entries.T)
+                entries = self._weighted(block, cols, coef)
             sums = [np.bincount(rows, weights=column, minlength=occ.n) for column in entries]
             norm = np.sqrt(sums[k])
             norm[norm == 0] = 1.0
@@ -690,33 +693,37 @@ class Featurizer:
                 scores[:, j] += sums[j] * scale
         return scores
 
-    def _score_tables(self, coef: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-        """Per-block tables (column -> class weights times idf, then idf**2) for ``coef``,
-        and the same summed over each cached word's character n-grams."""
+    def _weighted(self, block: int, cols: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        """Per occurrence of a column of ``block``: rows j < k hold the class-j weight
+        times the column's idf, row k its idf**2 (for the norm). Gathered per batch, not
+        from a table over all columns, which would cost every process 25 MB and a
+        twentieth of a second to build."""
+        k = coef.shape[0]
+        idf = self.idf_[block][cols]
+        out = np.empty((k + 1, len(cols)))
+        np.multiply(coef[:, block * self.n_features + cols], idf, out=out[:k])
+        np.square(idf, out=out[k])
+        return out
+
+    def _char_sums(self, coef: np.ndarray) -> np.ndarray:
+        """Per cached word, :meth:`_weighted` summed over its character n-grams; kept
+        per ``coef`` (by identity) and extended as the word cache grows."""
         key = id(coef)
         entry = self._score_cache.get(key)
-        k = coef.shape[0]
         if entry is None or entry[0] is not coef:
-            d = self.n_features
-            tables = [
-                np.column_stack([coef[:, b * d : (b + 1) * d].T * self.idf_[b][:, None], self.idf_[b] ** 2])
-                for b in range(3)
-            ]
-            entry = (coef, tables, _Growing(np.float64, width=k + 1))
+            entry = (coef, _Growing(np.float64, width=coef.shape[0] + 1))
             if len(self._score_cache) > 8:
                 self._score_cache.clear()
             self._score_cache[key] = entry
-        _, tables, per_word = entry
+        per_word = entry[1]
         arrays = self._cache.arrays()
         n_words = len(arrays.char_ptr) - 1
         if per_word.n < n_words:
             new = np.arange(per_word.n, n_words)
             cols, owner = _ragged(arrays.char_flat, arrays.char_ptr, new)
-            weighted = tables[CHAR][cols]
-            per_word.extend(
-                np.column_stack([np.bincount(owner, weights=weighted[:, j], minlength=len(new)) for j in range(k + 1)])
-            )
-        return tables, per_word.view()
+            weighted = self._weighted(CHAR, cols, coef)
+            per_word.extend(np.column_stack([np.bincount(owner, weights=row, minlength=len(new)) for row in weighted]))
+        return per_word.view()
 
     # -- explanations ----------------------------------------------------------------------
     def explain_features(
