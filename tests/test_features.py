@@ -191,3 +191,12 @@ def test_word_cache_starting_over_changes_nothing(monkeypatch):
     coef = np.random.default_rng(0).normal(size=(2, 3 * features.n_features))
     intercept = np.zeros(2)
     assert np.allclose(features.decision_function(texts, coef, intercept), expected @ coef.T)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x1FAFF), max_size=12) | st.text("ab^`!😂", max_size=5))
+def test_emoji_check_with_its_ascii_shortcut_is_the_unicode_category_rule(text):
+    import unicodedata
+
+    from stance.features import _is_emoji
+
+    assert _is_emoji(text) == any(unicodedata.category(ch) in ("So", "Sk") for ch in text)

@@ -160,6 +160,8 @@ _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
 def _is_emoji(text: str) -> bool:
+    if text.isascii():  # most tokens; "^" and "`" are the only ASCII symbols in So/Sk
+        return "^" in text or "`" in text
     return any(unicodedata.category(ch) in _EMOJI_CATEGORIES for ch in text)
 
 
