@@ -268,6 +268,36 @@ def test_every_record_is_one_row_or_one_error(lines, chunk, toy_model, tmp_path_
     assert sorted([e["line"] for e in errors] + [i + 1 for i, line in enumerate(lines) if line in {json.dumps({"text": t}).encode() for t in TEXTS}]) == list(range(1, len(lines) + 1))
 
 
+
+ELEMENT = st.one_of(
+    st.sampled_from(TEXTS).map(lambda t: json.dumps({"text": t}).encode()),
+    st.sampled_from([b'{"text": 1}', b'{"other": "x"}', b"[1, 2]", b"7", b'"s"', b"{oops}", b'{"text": "a\\u0000"}']),
+)
+AFTER_ARRAY = st.sampled_from([b"junk", b'{"text": "late"}', b"]", b",", b'x [{"text": "a"}]', b"x" * 2000])  # an array after junk is junk too
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(elements=st.lists(ELEMENT, max_size=30), arrays=st.integers(1, 2), after=st.one_of(st.none(), AFTER_ARRAY), chunk=st.integers(1, 16))
+def test_every_array_element_and_what_follows_the_array_is_one_row_or_one_error(elements, arrays, after, chunk, toy_model, tmp_path_factory):
+    """A JSON array (or arrays, concatenated): each element is a row or an error record,
+    and content after the array, once dropped without a word, is one error record."""
+    tmp = tmp_path_factory.mktemp("array")
+    data = b"".join(b"[\n" + b",\n".join(elements[i::arrays]) + b"\n]\n" for i in range(arrays))
+    where = len(data)
+    data += after + b"\n" if after is not None else b""
+    (tmp / "in.json").write_bytes(data)
+    out = tmp / "out.jsonl"
+    summary = label_file(tmp / "in.json", out, model=toy_model, format="json", chunk_size=chunk, checkpoint_seconds=0)
+    rows = read_jsonl(out)
+    errors = read_jsonl(tmp / "out.errors.jsonl") if (tmp / "out.errors.jsonl").exists() else []
+    assert len(elements) + (after is not None) == len(rows) + len(errors) == summary.read
+    assert summary.labelled == len(rows) and summary.rejected == len(errors)
+    if after is not None:
+        assert errors[-1] == {"line": data.count(b"\n", 0, where) + 1, "raw": (after + b"\n")[:1024].decode(), "reason": "content after the end of the JSON array"}
+        errors = errors[:-1]
+    assert all("record" in e for e in errors)  # every element is counted by record, not line
+
+
 # -- parallel runs: workers parse raw lines ------------------------------------------------
 def _mixed_input(fmt: str) -> tuple[bytes, dict[int, str]]:
     """Good rows around every kind of bad line; the bad lines' numbers and reasons."""
@@ -417,3 +447,75 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(toy_model, tmp_path, monkeypa
     label_file(data, out, model=toy_model, chunk_size=50, jobs=2, resume=True, checkpoint_seconds=0)
     label_file(data, tmp_path / "clean.jsonl", model=toy_model, chunk_size=50, checkpoint_seconds=0)
     assert out.read_bytes() == (tmp_path / "clean.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize(("name", "fmt"), [("replies.json", "json"), ("tweets.js", "x-archive"), ("mastodon_statuses.json", "mastodon")])
+@pytest.mark.parametrize("chunk_size", [1, 3])
+def test_two_jobs_report_content_after_an_array_like_one(name, fmt, chunk_size, toy_model, tmp_path):
+    source = tmp_path / "in.dat"
+    data = (FIXTURES / name).read_bytes() + b"\n]\n[stray"
+    source.write_bytes(data)
+    runs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"j{jobs}.jsonl"
+        summary = label_file(source, out, model=toy_model, chunk_size=chunk_size, jobs=jobs, checkpoint_seconds=0)
+        runs[jobs] = (summary.format, summary.read, summary.labelled, summary.rejected, summary.counts, out.read_bytes(), (tmp_path / f"j{jobs}.errors.jsonl").read_bytes())
+    assert runs[2] == runs[1] and runs[1][0] == fmt
+    last = json.loads(runs[1][6].splitlines()[-1])
+    assert last == {"line": data.count(b"\n"), "raw": "]\n[stray", "reason": "content after the end of the JSON array"}
+
+
+def test_a_platform_format_forced_on_text_is_refused_and_leaves_no_files(toy_model, tmp_path):
+    """Once zero rows, zero errors and success; now unusable input, as for ``json``."""
+    source = tmp_path / "in.txt"
+    source.write_text("I agree, great essay\nThis is wrong\n", encoding="utf-8")
+    for fmt, says in (("x-archive", "not x-archive data"), ("mastodon", "not mastodon data"), ("json", "not an array")):
+        for jobs in (1, 2):
+            with pytest.raises(InputError, match=says):
+                label_file(source, tmp_path / "out.jsonl", model=toy_model, format=fmt, jobs=jobs, checkpoint_seconds=0)
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]
+
+
+def test_rate_of_a_resumed_run_counts_only_this_runs_records():
+    from stance.batch import Summary
+
+    fresh = Summary(read=500, labelled=450, rejected=50, format="jsonl", seconds=2.0).describe()
+    assert fresh.startswith("Read 500 records (jsonl): labelled 450, rejected 50, in 2.0s (250 records/s).")
+    resumed = Summary(read=500, labelled=450, rejected=50, format="jsonl", resumed_at=200, seconds=2.0).describe()
+    assert resumed.startswith(
+        "Read 500 records (jsonl) (resumed after record 200): labelled 450, rejected 50; "
+        "this run read 300 of them in 2.0s (150 records/s)."
+    )
+
+
+def test_resumed_progress_bar_and_summary_rates_count_this_run(toy_model, tmp_path, monkeypatch):
+    import stance.batch as batch
+
+    data = jsonl(tmp_path / "in.jsonl", [{"n": i, "text": TEXTS[i % len(TEXTS)]} for i in range(500)])
+    out = tmp_path / "out.jsonl"
+    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(201, batch._label_chunk, KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        label_file(data, out, model=toy_model, chunk_size=50, checkpoint_seconds=0)
+    monkeypatch.undo()
+
+    bars = []
+
+    class Bar:  # a progress bar whose every update comes one second after the start
+        def __init__(self, total, done):
+            self.n, self.format_dict, self.rates = done, {"elapsed": 1.0}, []
+            bars.append(self)
+
+        def update(self, n):
+            self.n += n
+
+        def set_postfix_str(self, text, refresh=True):
+            self.rates.append(text)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(batch, "_progress_bar", Bar)
+    summary = label_file(data, out, model=toy_model, chunk_size=50, resume=True, progress=True, checkpoint_seconds=0)
+    assert summary.resumed_at == 200 and summary.read == 500
+    assert bars[0].rates == [f"{n} rows/s" for n in range(50, 301, 50)]  # not 250 ... 500
+    assert "this run read 300 of them in" in summary.describe()

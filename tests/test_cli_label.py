@@ -98,6 +98,32 @@ def test_parallel_jobs_keep_input_order(tmp_path, toy_model_path):
     assert numbers == sorted(numbers) and len(numbers) == 1500 - 1500 // 97
 
 
+
+def test_content_after_an_array_is_an_error_record_with_either_jobs(tmp_path, toy_model_path):
+    data = tmp_path / "tweets.js"
+    data.write_bytes((FIXTURES / "tweets.js").read_bytes() + b"\nwindow.YTD.tweets.part1 = [")
+    line = data.read_bytes().count(b"\n") + 1
+    for jobs in ("1", "2"):
+        run = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / f"j{jobs}.jsonl"), "--batch-size", "1", "--jobs", jobs)
+        assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr
+    assert (tmp_path / "j2.jsonl").read_bytes() == (tmp_path / "j1.jsonl").read_bytes()
+    assert (tmp_path / "j2.errors.jsonl").read_bytes() == (tmp_path / "j1.errors.jsonl").read_bytes()
+    last = read_jsonl(tmp_path / "j1.errors.jsonl")[-1]
+    assert last == {"line": line, "raw": "window.YTD.tweets.part1 = [", "reason": "content after the end of the JSON array"}
+    strict = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / "s.jsonl"), "--strict", "--text-field", "tweet.id_str")
+    assert strict.returncode == 3 and f"line {line}: content after the end of the JSON array" in strict.stderr
+
+
+@pytest.mark.parametrize("fmt", ["x-archive", "json"])
+def test_a_format_forced_on_text_it_cannot_be_is_exit_2(tmp_path, toy_model_path, fmt):
+    """--format x-archive on plain text once wrote an empty output and exited 0."""
+    text = FIXTURES / "replies.txt"
+    run = run_stance("label", str(text), "--format", fmt, "-m", str(toy_model_path), "-o", str(tmp_path / "out.jsonl"))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.startswith(f"Error: Cannot read '{text}': ")
+    assert not list(tmp_path.iterdir())  # no output, no errors file, no partial files
+
+
 def _wait_for_progress(progress: Path, process: subprocess.Popen, at_least: int, timeout: float = 120) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

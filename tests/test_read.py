@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -213,7 +214,112 @@ def test_splitter_matches_json_for_any_array(values, chunk):
             return super().read(min(n, chunk))
 
     items = list(_json_items(ByteSource(Chunked(data), "x"), elements=True, limit=1 << 20))
-    assert [json.loads(raw) for raw, _, problem in items if problem is None] == values
+    assert [json.loads(raw) for raw, _, problem, _ in items if problem is None] == values
+
+
+# -- content after a JSON array: one error record at its line, never dropped ----------------
+JSON_SPACE = st.text(" \t\r\n", max_size=4).map(str.encode)
+OBJECTS = st.lists(st.dictionaries(st.text(max_size=5), st.text(max_size=20), max_size=3), max_size=6)
+TRAILING = st.one_of(
+    st.sampled_from([b"]", b"junk", b'{"text": "late"}', b",", b'"s"', b";", b"null", b"\x00", b"\xff\xfe"]),
+    st.binary(min_size=1, max_size=40).filter(lambda b: b[:1] not in b" \t\r\n["),
+    st.just(b"x" * 3000 + b"\n[]"),  # longer than RAW_LIMIT, and an array after it is no rescue
+)
+
+
+@given(arrays=st.lists(OBJECTS, min_size=1, max_size=3), indent=st.booleans(), gap=JSON_SPACE,
+       trailing=st.one_of(st.none(), TRAILING), chunk=st.integers(1, 64))
+def test_content_after_a_json_array_is_one_bad_record_at_its_line(arrays, indent, gap, trailing, chunk):
+    """Concatenated arrays are all read; anything else after an array was once silently
+    ignored, and is now one BadRecord with the line it starts on, its raw head and why."""
+    from stance.read import AFTER_ARRAY, RAW_LIMIT, _raw, read_json_array
+
+    data = gap.join(json.dumps(a, indent=1 if indent else None).encode() for a in arrays) + gap
+    where = len(data)
+    data += trailing or b""
+    items = list(_json_items(_chunked(data, chunk), elements=True, limit=1 << 20))
+    rows = list(read_json_array(_chunked(data, chunk)))
+    elements = [e for a in arrays for e in a]
+    assert [json.loads(raw) for raw, _, problem, line in items if not problem] == elements
+    assert [(r.number, r.fields, r.unit) for r in rows if isinstance(r, Record)] == [(i + 1, e, "record") for i, e in enumerate(elements)]
+    bad = [r for r in rows if isinstance(r, BadRecord)]
+    if trailing is None:
+        assert not bad and all(line == 0 for *_, line in items)
+    else:
+        (after,) = bad
+        assert rows[-1] is after and items[-1][2] == after.reason == AFTER_ARRAY
+        assert (after.unit, after.number) == ("line", data[:where].count(b"\n") + 1)
+        assert after.raw == _raw(trailing) and len(after.raw) <= RAW_LIMIT
+        assert after.end == len(data) == items[-1][1]
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "wrap"),
+    [
+        ("replies.json", "json", False),
+        ("tweets.js", "x-archive", False),
+        ("mastodon_statuses.json", "mastodon", False),
+        ("bluesky_feed.json", "bluesky", True),
+        ("x_api_pages.json", "x-api", True),
+    ],
+)
+def test_platform_arrays_report_content_after_the_array(name, fmt, wrap, tmp_path):
+    data = (FIXTURES / name).read_bytes()
+    if wrap:  # an array of API responses (the X one holds two pages)
+        data = b"[" + data.replace(b"\n}\n{", b"\n},\n{") + b"]"
+    clean = tmp_path / "clean.dat"
+    clean.write_bytes(data)
+    expected = [(type(r).__name__, r.number, r.unit) for r in read_records(clean, format=fmt)]
+    assert len(expected) >= 3
+    dirty = tmp_path / "dirty.dat"
+    dirty.write_bytes(data + b"\n\n  garbage {\"text\": \"late\"}\n")
+    assert detect_format(dirty) == fmt
+    rows = list(read_records(dirty))
+    assert [(type(r).__name__, r.number, r.unit) for r in rows[:-1]] == expected
+    last = rows[-1]
+    assert isinstance(last, BadRecord) and (last.unit, last.number) == ("line", data.count(b"\n") + 3)
+    assert last.raw == 'garbage {"text": "late"}\n' and last.reason == "content after the end of the JSON array"
+    assert last.end == dirty.stat().st_size
+
+
+def test_tweets_js_may_end_with_a_semicolon(tmp_path):
+    path = tmp_path / "tweets.js"
+    path.write_bytes((FIXTURES / "tweets.js").read_bytes().rstrip() + b";\n")
+    rows = records_of(path)
+    assert len(rows) == 3 and all(isinstance(r, Record) for r in rows)
+    path.write_bytes((FIXTURES / "tweets.js").read_bytes().rstrip() + b";\nwindow.YTD.tweets.part1 = [];\n")
+    assert isinstance(records_of(path)[-1], BadRecord)
+
+
+@pytest.mark.parametrize("fmt", ["x-archive", "x-api", "mastodon", "bluesky"])
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"I agree, great essay\nThis is wrong\n", "it starts with 'I agree, great essay'"),
+        (b"  a plain = sign in text\n", "'a plain =' is not followed by a JSON array"),
+        (b'window.YTD.tweets.part0 = {"tweet": {"full_text": "not in an array"}}\n', "is not followed by a JSON array"),
+        (b"id,text\n1,hello\n", "it starts with 'id,text'"),
+    ],
+)
+def test_a_platform_format_forced_on_content_without_json_is_refused(fmt, content, says, tmp_path):
+    """Such content once gave no records and no errors: every record silently lost. It is
+    refused instead, as ``--format json`` refuses content that is not an array."""
+    path = tmp_path / "in.txt"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=f"it is not {fmt} data: .*{re.escape(says)}"):
+        list(read_records(path, format=fmt))
+    with pytest.raises(InputError, match="is not an array"):
+        list(read_records(path, format="json"))
+
+
+@pytest.mark.parametrize("fmt", ["x-archive", "x-api", "mastodon", "bluesky"])
+def test_a_platform_format_still_reads_json_objects_and_empty_input(fmt, tmp_path):
+    path = tmp_path / "in.jsonl"
+    for empty in (b"", b"\xef\xbb\xbf \n"):  # nothing to read is not an error
+        path.write_bytes(empty)
+        assert list(read_records(path, format=fmt)) == []
+    path.write_bytes(b'{"data": [{"id": "1", "text": "a"}], "meta": {}}\n' * 2)  # JSON objects, not refused
+    assert len(list(read_records(path, format=fmt))) == 2
 
 
 def test_stdin_is_read_as_a_stream(monkeypatch):

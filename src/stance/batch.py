@@ -92,15 +92,23 @@ class Summary:
 
     def describe(self) -> str:
         """The summary printed on stderr at the end of a run."""
-        rate = self.read / self.seconds if self.seconds else 0.0
+        # seconds are this run's: the rate counts only the records this run read
+        now = self.read - self.resumed_at
+        rate = now / self.seconds if self.seconds else 0.0
         lines = []
         if self.stopped:
             lines.append(self.stopped)
-        resumed = f" (resumed after record {self.resumed_at})" if self.resumed_at else ""
-        lines.append(
-            f"Read {self.read} records ({self.format}){resumed}: labelled {self.labelled}, "
-            f"rejected {self.rejected}, in {self.seconds:.1f}s ({rate:,.0f} records/s)."
-        )
+        if self.resumed_at:
+            lines.append(
+                f"Read {self.read} records ({self.format}) (resumed after record {self.resumed_at}): "
+                f"labelled {self.labelled}, rejected {self.rejected}; this run read {now} of them "
+                f"in {self.seconds:.1f}s ({rate:,.0f} records/s)."
+            )
+        else:
+            lines.append(
+                f"Read {self.read} records ({self.format}): labelled {self.labelled}, "
+                f"rejected {self.rejected}, in {self.seconds:.1f}s ({rate:,.0f} records/s)."
+            )
         if self.output and not self.stopped:
             lines.append(f"Wrote {self.output}.")
         if self.rejected:
@@ -506,6 +514,7 @@ def label_file(
         err.seek(state["errors_bytes"])
     bar = None
     workers = None
+    unusable = False
     try:
         if by_offset:
             first_line = state.get("line", 0)
@@ -542,7 +551,8 @@ def label_file(
                 break
             if bar is not None:
                 bar.update(offset - bar.n if byte_source.size else result.n)
-                bar.set_postfix_str(f"{summary.read / max(bar.format_dict['elapsed'], 1e-9):,.0f} rows/s", refresh=False)
+                rate = (summary.read - summary.resumed_at) / max(bar.format_dict["elapsed"], 1e-9)  # this run's
+                bar.set_postfix_str(f"{rate:,.0f} rows/s", refresh=False)
             if time.monotonic() - last_checkpoint < checkpoint_seconds:
                 continue  # each checkpoint costs fsyncs: one per second is plenty
             last_checkpoint = time.monotonic()
@@ -555,6 +565,9 @@ def label_file(
             if lines:
                 checkpoint["offset"], checkpoint["line"] = offset, line
             _write_progress(paths.progress, checkpoint)
+    except InputError:  # the input is unusable (not the format it was read as)
+        unusable = True
+        raise
     finally:
         if workers is not None:
             workers.stop()
@@ -563,6 +576,9 @@ def label_file(
         byte_source.close()
         out.close()
         err.close()
+        if unusable and not paths.progress.exists():  # nothing to resume: leave no partial files
+            paths.partial.unlink(missing_ok=True)
+            paths.errors_partial.unlink(missing_ok=True)
     _finish(paths, fmt_out, summary, force=force, labels=list(model.labels))
     summary.seconds = time.perf_counter() - started
     return summary

@@ -316,16 +316,21 @@ _STRUCT = re.compile(rb'["\[\]{},]')
 _STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*"', re.S)
 
 
-def _json_items(source: ByteSource, *, elements: bool, limit: int) -> Iterator[tuple[bytes | None, int, str | None]]:
-    for raw, end, problem in _split_json(source, elements=elements, limit=limit):
+def _json_items(source: ByteSource, *, elements: bool, limit: int, script: bytes = b"") -> Iterator[tuple[bytes | None, int, str | None, int]]:
+    for raw, end, problem, line in _split_json(source, elements=elements, limit=limit, script=script):
         if problem is None and raw is not None and len(raw) > limit:
-            yield None, end, "too long"
+            yield None, end, "too long", 0
         else:
-            yield raw, end, problem
+            yield raw, end, problem, line
 
 
-def _split_json(source: ByteSource, *, elements: bool, limit: int) -> Iterator[tuple[bytes | None, int, str | None]]:
-    """Split a stream into JSON texts without parsing them: (raw, end offset, problem).
+AFTER_ARRAY = "content after the end of the JSON array"
+_BETWEEN_ARRAYS = re.compile(rb"[ \t\r\n]*")
+_BETWEEN_STATEMENTS = re.compile(rb"[ \t\r\n;]*")  # tweets.js may end its assignment with ';'
+
+
+def _split_json(source: ByteSource, *, elements: bool, limit: int, script: bytes = b"") -> Iterator[tuple[bytes | None, int, str | None, int]]:
+    """Split a stream into JSON texts without parsing them: (raw, end offset, problem, line).
 
     With ``elements``, yield the elements of top-level arrays; otherwise yield each
     top-level value (concatenated or one per line). Strings are skipped whole, so
@@ -333,16 +338,49 @@ def _split_json(source: ByteSource, *, elements: bool, limit: int) -> Iterator[t
     is still cut out and reported on its own while the rest of the stream goes on. An
     item longer than ``limit`` is reported with the problem ``"too long"`` and skipped
     without being held in memory.
+
+    With ``elements`` only whitespace may come between and after the arrays. Anything else
+    ends the split: the rest of the stream is one last item with the problem
+    :data:`AFTER_ARRAY`, its raw the first :data:`RAW_LIMIT` bytes and ``line`` the 1-based
+    line it starts on. ``line`` is 0 for every other item, which is counted by record.
+    ``script`` is the JavaScript already read before the array (tweets.js): its newlines
+    count, and a ``;`` may end the statement.
     """
     buf = b""
-    base = 0  # stream offset of buf[0]
+    base = source.position  # stream offset of buf[0]
     pos = 0
     depth = 0
     start: int | None = None  # where the current item starts, in buf
     skipping = False  # inside an item that was too long
     in_string = False
     eof = False
+    newlines = script.count(b"\n")  # newlines in the stream before buf[0], for the line of trailing content
+    between = _BETWEEN_STATEMENTS if script else _BETWEEN_ARRAYS
     while True:
+        if elements and depth == 0 and not in_string:
+            # outside the arrays: whitespace up to the next array, else trailing content
+            pos = between.match(buf, pos).end()
+            if pos == len(buf):
+                if eof:
+                    break
+                newlines += buf.count(b"\n")
+                base, buf, pos = base + len(buf), b"", 0
+                buf = source.read()
+                eof = not buf
+                continue
+            if buf[pos] != 0x5B:  # not '['
+                line = newlines + buf.count(b"\n", 0, pos) + 1
+                while len(buf) - pos < RAW_LIMIT and not eof:
+                    more = source.read()
+                    eof = not more
+                    buf += more
+                end = base + len(buf)
+                while not eof:  # read to the end, without holding it, for the end offset
+                    more = source.read()
+                    eof = not more
+                    end += len(more)
+                yield buf[pos : pos + RAW_LIMIT], end, AFTER_ARRAY, line
+                return
         if in_string:
             m = _STRING_REST.match(buf, pos)
             if m is not None:
@@ -357,8 +395,9 @@ def _split_json(source: ByteSource, *, elements: bool, limit: int) -> Iterator[t
                 break
             keep = start if start is not None else len(buf) if not in_string else pos
             if start is not None and len(buf) - start > limit:
-                yield None, base + len(buf), "too long"
+                yield None, base + len(buf), "too long", 0
                 start, skipping, keep = None, True, pos
+            newlines += buf.count(b"\n", 0, keep)
             base += keep
             buf = buf[keep:]
             pos -= keep
@@ -378,7 +417,7 @@ def _split_json(source: ByteSource, *, elements: bool, limit: int) -> Iterator[t
         if ch == b",":
             if elements and depth == 1:
                 if start is not None and buf[start:at].strip():
-                    yield buf[start:at].strip(), base + pos, None
+                    yield buf[start:at].strip(), base + pos, None, 0
                 start, skipping = (pos, False)
             continue
         if ch in b"[{":
@@ -391,16 +430,16 @@ def _split_json(source: ByteSource, *, elements: bool, limit: int) -> Iterator[t
             continue
         depth -= 1  # a closing bracket
         if depth < 0:
-            yield buf[at : at + RAW_LIMIT], base + pos, "an unmatched closing bracket"
+            yield buf[at : at + RAW_LIMIT], base + pos, "an unmatched closing bracket", 0
             depth = 0
         elif depth == 0:
             if elements and start is not None and buf[start:at].strip() and not skipping:
-                yield buf[start:at].strip(), base + pos, None
+                yield buf[start:at].strip(), base + pos, None, 0
             elif not elements and start is not None and not skipping:
-                yield buf[start:pos], base + pos, None
+                yield buf[start:pos], base + pos, None, 0
             start, skipping = None, False
     if start is not None and buf[start:].strip() and not skipping:
-        yield buf[start:].strip(), base + len(buf), "the file ends inside this value (truncated JSON)"
+        yield buf[start:].strip(), base + len(buf), "the file ends inside this value (truncated JSON)", 0
 
 
 # -- generic formats -----------------------------------------------------------------------
@@ -461,14 +500,21 @@ def read_text_lines(path: str | os.PathLike[str] | ByteSource) -> Iterator[Recor
 
 
 def read_json_array(path: str | os.PathLike[str] | ByteSource) -> Iterator[Record | BadRecord]:
-    """Elements of a JSON array, one at a time (the array is never held whole)."""
+    """Elements of a JSON array, one at a time (the array is never held whole).
+
+    Arrays that follow it (concatenated) are read on; anything else after it is one
+    :class:`BadRecord` numbered by the line it starts on, so it is never silently dropped.
+    """
     source = path if isinstance(path, ByteSource) else ByteSource.open(path)
-    head = source.peek(_CHUNK).lstrip()
+    head = source.peek(_CHUNK).lstrip(b" \t\r\n")  # JSON's whitespace, as the splitter's
     if head and not head.startswith(b"["):
         raise InputError(Errors.E020.format(path=source.name, reason="the JSON is not an array of objects"))
     number = 0
-    for raw, end, problem in _json_items(source, elements=True, limit=MAX_RECORD):
+    for raw, end, problem, line in _json_items(source, elements=True, limit=MAX_RECORD):
         if raw is not None and not raw.strip() and problem is None:
+            continue
+        if line:
+            yield BadRecord(line, _raw(raw or b""), problem or "", end, "line")
             continue
         number += 1
         if problem == "too long":
@@ -743,57 +789,79 @@ class _Platform:
         self.item = item
         self.pages = pages
 
-    def units(self, source: ByteSource) -> Iterator[tuple[Any, bytes, int, str | None, str]]:
-        """(parsed post or page, raw, end offset, problem, unit) for each unit of the file."""
+    def units(self, source: ByteSource) -> Iterator[tuple[Any, bytes, int, str | None, str, int]]:
+        """(parsed post or page, raw, end offset, problem, unit, line) for each unit of the
+        file; ``line`` is 0 except for content after an array (see :func:`_split_json`).
+
+        Content that is not JSON at all (text forced to a platform format, say) raises
+        :class:`InputError`, as ``json`` does for a file that is not an array: it would
+        otherwise give no records and no errors.
+        """
         head = source.peek(_CHUNK)
         stripped = head.lstrip()
         if stripped.startswith(b"window.YTD.") or (stripped[:1].isalpha() and b"=" in stripped[:200]):
             # tweets.js: skip the JavaScript assignment up to the array
             prefix = head[: head.index(b"=") + 1] if b"=" in head else b""
+            rest = head[len(prefix) :].lstrip(b" \t\r\n")
+            if rest and not rest.startswith(b"["):
+                raise self._not_ours(source, f"{_raw(prefix.strip()[-60:])!r} is not followed by a JSON array")
             source.read(len(prefix))
-            yield from self._elements(source)
+            yield from self._elements(source, script=prefix)
             return
         if stripped.startswith(b"["):
             yield from self._elements(source)
             return
+        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")  # as detect_format sees it
+        if text and not text.startswith((b"{", b"[")):
+            raise self._not_ours(source, f"it starts with {_raw(text[:40]).splitlines()[0]!r}, not with a JSON array or object")
         if self.pages or not _first_line_is_object(head):
             # whole values, each an API page or a wrapper object (bounded by MAX_PAGE)
             number = 0
-            for raw, end, problem in _json_items(source, elements=False, limit=MAX_PAGE):
+            for raw, end, problem, _ in _json_items(source, elements=False, limit=MAX_PAGE):
                 number += 1
                 yield from self._value(raw, end, problem, number, "page")
             return
         for number, line, end in _lines(source):  # JSONL of posts
             if end < 0:
-                yield None, line, -end, _too_long("the line"), "line"
+                yield None, line, -end, _too_long("the line"), "line", 0
                 continue
             if line.strip():
                 yield from self._value(line, end, None, number, "line")
 
-    def _elements(self, source: ByteSource) -> Iterator[tuple[Any, bytes, int, str | None, str]]:
-        for raw, end, problem in _json_items(source, elements=True, limit=MAX_PAGE if self.pages else MAX_RECORD):
+    def _not_ours(self, source: ByteSource, why: str) -> InputError:
+        return InputError(Errors.E020.format(path=source.name, reason=f"it is not {self.name} data: {why}"))
+
+    def _elements(self, source: ByteSource, *, script: bytes = b"") -> Iterator[tuple[Any, bytes, int, str | None, str, int]]:
+        limit = MAX_PAGE if self.pages else MAX_RECORD
+        for raw, end, problem, line in _json_items(source, elements=True, limit=limit, script=script):
             if raw is not None and not raw.strip() and problem is None:
                 continue
             if problem == "too long":
-                yield None, b"", end, _too_long("the element"), "record"
+                yield None, b"", end, _too_long("the element"), "record", 0
+                continue
+            if line:  # content after the array
+                yield None, raw or b"", end, problem, "line", line
                 continue
             yield from self._value(raw or b"", end, problem, 0, "record")
 
-    def _value(self, raw: bytes, end: int, problem: str | None, number: int, unit: str) -> Iterator[tuple[Any, bytes, int, str | None, str]]:
+    def _value(self, raw: bytes, end: int, problem: str | None, number: int, unit: str) -> Iterator[tuple[Any, bytes, int, str | None, str, int]]:
         if problem:
-            yield None, raw, end, problem if problem != "too long" else _too_long("the value"), unit
+            yield None, raw, end, problem if problem != "too long" else _too_long("the value"), unit, 0
             return
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            yield None, raw, end, _json_reason(raw, exc), unit
+            yield None, raw, end, _json_reason(raw, exc), unit, 0
             return
-        yield value, raw, end, None, unit
+        yield value, raw, end, None, unit, 0
 
     def records(self, source: ByteSource, parents: dict[str, str]) -> Iterator[Record | BadRecord]:
         recent: OrderedDict[str, str] = OrderedDict()  # parents seen earlier on stdin
         number = 0
-        for value, raw, end, problem, unit in self.units(source):
+        for value, raw, end, problem, _, line in self.units(source):
+            if line:  # content after an array: counted by line, as it is no record
+                yield BadRecord(line, _raw(raw), problem or "", end, "line")
+                continue
             if problem:
                 number += 1
                 yield BadRecord(number, _raw(raw), problem, end, "record")
@@ -829,7 +897,7 @@ class _Platform:
     def parent_texts(self, source: ByteSource) -> dict[str, str]:
         """Texts of the posts that some post in the file replies to (two passes)."""
         wanted: set[str] = set()
-        for value, _, _, problem, _ in self.units(source):
+        for value, _, _, problem, _, _ in self.units(source):
             if problem is None:
                 for post, known, _ in self._posts(value):
                     if isinstance(post, dict):
@@ -840,7 +908,7 @@ class _Platform:
             source.rewind()
             return {}
         texts: dict[str, str] = {}
-        for value, _, _, problem, _ in self.units(source):
+        for value, _, _, problem, _, _ in self.units(source):
             if problem is None:
                 for post, _, _ in self._posts(value):
                     if isinstance(post, dict):
@@ -950,7 +1018,7 @@ def _first_value(head: bytes) -> Any:
     """The first post-like value in the head of a JSON file, or None when cut off."""
     source = ByteSource(_BytesHandle(head), "<head>")
     elements = head.startswith(b"[")
-    for raw, _, problem in _json_items(source, elements=elements, limit=len(head)):
+    for raw, _, problem, _ in _json_items(source, elements=elements, limit=len(head)):
         if problem or raw is None:
             return None
         try:
