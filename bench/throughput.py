@@ -160,8 +160,10 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="Keep dumps and outputs here (default: a temporary folder).")
     parser.add_argument("--skip-peer", action="store_true", help="Do not train and run spaCy textcat.")
     parser.add_argument("--repeats", type=int, default=3, help="Times to repeat the two main ratios (median reported).")
+    parser.add_argument("--large", type=int, default=None, help="Rows of the large dump (default 200,000; 20,000 with --quick).")
     args = parser.parse_args()
     small, large = (2_000, 20_000) if args.quick else (20_000, 200_000)
+    large = args.large or large
     work = args.workdir or Path(tempfile.mkdtemp(prefix="stance-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     pool = tweeteval(("train", "val"))
@@ -260,6 +262,7 @@ def main() -> None:
     print(f"\nCPU cores: {os.cpu_count()}; load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     flags = (" --quick" if args.quick else "") + (" --skip-peer" if args.skip_peer else "")
     flags += f" --repeats {args.repeats}" if args.repeats != 3 else ""
+    flags += f" --large {args.large}" if args.large else ""
     print(f"Reproduce: python bench/throughput.py{flags}")
 
 
