@@ -17,7 +17,8 @@ peak RSS is that run's alone:
 5. ratio 1 again on a LARGE dump where every reply carries one made-up word. The
    TweetEval pool has only ~3,000 distinct texts, so in the main dumps nearly every word
    was seen before; real dumps keep bringing new words (names, typos, tags), and new
-   words cost both spaCy and stance more (per-word caches start empty for them).
+   words cost both spaCy and stance more (per-word caches start empty for them), and
+   they are what would make memory grow with the dump if nothing bounded it.
 
 Ratios 1 and 2 are measured --repeats times (default 3), the runs of one repeat back to
 back, and the median repeat is reported with every value, because one pair of runs on a
@@ -169,6 +170,7 @@ def main() -> None:
     pool = tweeteval(("train", "val"))
     dumps = {n: build_dump(work / f"replies-{n}.jsonl", n, pool) for n in (small, large)}
     new_words_dump = build_dump(work / f"replies-{large}-new-words.jsonl", large, pool, new_words=True)
+    small_new_words_dump = build_dump(work / f"replies-{small}-new-words.jsonl", small, pool, new_words=True)
     print(f"Dumps of {small:,} and {large:,} replies ({len(pool):,} distinct TweetEval texts) in {work}", file=sys.stderr)
 
     def stance(n: int, jobs: int, dump: Path | None = None, name: str = "") -> list[str]:
@@ -181,6 +183,7 @@ def main() -> None:
         results[f"stance {n} j1"] = measure(stance(n, 1))
         print(f"  measured {n:,} rows", file=sys.stderr)
     results[f"tokenize {large} new-words"] = measure([sys.executable, "-c", _TOKENIZE, str(new_words_dump)])
+    results[f"stance {small} new-words"] = measure(stance(small, 1, small_new_words_dump, "-new-words"))
     results[f"stance {large} new-words"] = measure(stance(large, 1, new_words_dump, "-new-words"))
 
     # The repeated ratios, and what bounds the --jobs ratio. The first chunk is what
@@ -247,6 +250,8 @@ def main() -> None:
          results[f"stance {large} j1"]["max_rss_mb"] / results[f"stance {small} j1"]["max_rss_mb"]),
         ("stance vs tokenize-only, one made-up word per reply",
          rate(f"stance {large} new-words", large) / rate(f"tokenize {large} new-words", large)),
+        (f"stance peak RSS {large:,} vs {small:,} rows, one made-up word per reply",
+         results[f"stance {large} new-words"]["max_rss_mb"] / results[f"stance {small} new-words"]["max_rss_mb"]),
     ]
     if not args.skip_peer:
         summary += [

@@ -200,3 +200,25 @@ def test_emoji_check_with_its_ascii_shortcut_is_the_unicode_category_rule(text):
     from stance.features import _is_emoji
 
     assert _is_emoji(text) == any(unicodedata.category(ch) in ("So", "Sk") for ch in text)
+
+
+def test_spacy_vocabulary_stays_bounded_and_renewing_it_changes_nothing(monkeypatch):
+    """On a stream of new words the pipeline is rebuilt past the lexeme limit; the features
+    are those of a featurizer that never renews."""
+    from stance.features import Featurizer
+
+    rng = np.random.default_rng(0)
+    texts = [
+        " ".join("".join(rng.choice(list("abcdefghij"), 7)) for _ in range(5)) + " not great, #AI" for _ in range(400)
+    ]
+    expected = fitted().transform(texts)
+    features = fitted()
+    monkeypatch.setattr(Featurizer, "vocab_limit", 1200)
+    features.batch_size = 50  # 250 new words a batch
+    first_nlp = features.nlp_
+    got = features.transform(texts)
+    assert features.nlp_ is not first_nlp
+    assert len(features.nlp_.vocab) <= 1200 + 300
+    assert (got != expected).nnz == 0
+    coef = rng.normal(size=(3, 3 * features.n_features))
+    assert np.allclose(features.decision_function(texts, coef, np.zeros(3)), expected @ coef.T)

@@ -491,7 +491,21 @@ class Featurizer:
                 syntax.append(names)
         return orths, syntax
 
+    # spaCy's vocabulary keeps every string it has tokenized, and its tokenizer caches every
+    # chunk: on a dump full of new words (names, tags, links) both grow with the dump. Past
+    # this many lexemes the pipeline is built afresh, which changes no feature (the word
+    # cache is keyed by string hashes, not by vocabulary entries).
+    vocab_limit = 200_000
+
+    def _renew_nlp(self) -> None:
+        if make_nlp(self.pipeline) is self.nlp_:  # the shared, cached pipeline is the big one
+            make_nlp.cache_clear()
+        self.nlp_ = make_nlp(self.pipeline)
+        self.rules_ = rules_of(self.nlp_)
+
     def _batch(self, texts: list[str], contexts: list[str | None], targets: list[str | None]) -> _Occurrences:
+        if len(self.nlp_.vocab) > self.vocab_limit:
+            self._renew_nlp()
         n = len(texts)
         orths, syntax = self._read_docs(texts)
         lengths = np.fromiter((len(o) for o in orths), dtype=np.int64, count=n)
@@ -861,7 +875,7 @@ class _WordCache:
     cache starts over.
     """
 
-    limit = 1_000_000
+    limit = 200_000  # about 130 MB of rows
 
     def __init__(self, features: Featurizer) -> None:
         self.features = features
