@@ -33,6 +33,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.reduction
 import os
 import pickle
 import queue
@@ -703,7 +704,9 @@ class _Workers:
                     break
                 worker = min((len(a), w) for w, a in enumerate(assigned) if alive[w])[1]
                 reached[sent] = _reached(args)
-                self.outboxes[worker].put((sent, work, args, spec))
+                # Pickled here, not in the sending thread: a task that cannot be pickled
+                # raises in this run instead of killing the thread and leaving us waiting.
+                self.outboxes[worker].put(_pickled((sent, work, args, spec)))
                 assigned[worker].add(sent)
                 sent += 1
             if wanted in done:
@@ -747,11 +750,15 @@ class _Workers:
             conn.close()
 
 
+def _pickled(message: Any) -> bytes:
+    return bytes(multiprocessing.reduction.ForkingPickler.dumps(message))
+
+
 def _send_all(conn: Any, outbox: queue.SimpleQueue[Any]) -> None:
-    """Send what is put in ``outbox`` until None, or until the other side is gone."""
+    """Send the pickled messages put in ``outbox`` until None, or until the other side is gone."""
     while (message := outbox.get()) is not None:
         try:
-            conn.send(message)
+            conn.send_bytes(message)
         except OSError:
             return
 
@@ -771,14 +778,14 @@ def _serve(conn: Any, model: Any, parent: int) -> None:
             break
         number, work, args, spec = message
         try:
-            outbox.put((number, True, work(*args, spec)))
-        except Exception as exc:
+            outbox.put(_pickled((number, True, work(*args, spec))))
+        except Exception as exc:  # labelling failed, or its result cannot be pickled
             trace = traceback.format_exc()
             try:
                 pickle.dumps(exc)
             except Exception:
                 exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-            outbox.put((number, False, (exc, trace)))
+            outbox.put(_pickled((number, False, (exc, trace))))
     outbox.put(None)
     sender.join()
 
