@@ -519,3 +519,133 @@ def test_resumed_progress_bar_and_summary_rates_count_this_run(toy_model, tmp_pa
     assert summary.resumed_at == 200 and summary.read == 500
     assert bars[0].rates == [f"{n} rows/s" for n in range(50, 301, 50)]  # not 250 ... 500
     assert "this run read 300 of them in" in summary.describe()
+
+
+# -- a UTF-8 byte order mark at the start of the input --------------------------------------
+BOM = b"\xef\xbb\xbf"
+ALL_FIXTURES = [
+    ("replies.jsonl", "jsonl"), ("nested.jsonl", "jsonl"), ("replies.json", "json"), ("replies.csv", "csv"),
+    ("replies.tsv", "tsv"), ("replies.txt", "text"), ("x_api_pages.json", "x-api"), ("tweets.js", "x-archive"),
+    ("mastodon_statuses.json", "mastodon"), ("bluesky_feed.json", "bluesky"), ("bluesky_records.jsonl", "bluesky"),
+]
+
+
+def _run(source, out: Path, **kwargs) -> tuple:
+    """What a run gives: its summary's counts, the output and the error records."""
+    summary = label_file(source, out, checkpoint_seconds=0, **kwargs)
+    errors = _Paths.beside(out, None).errors
+    return (summary.format, summary.read, summary.labelled, summary.rejected, summary.counts,
+            out.read_bytes(), errors.read_bytes() if errors.exists() else None)
+
+
+@pytest.mark.parametrize(("name", "fmt"), ALL_FIXTURES)
+def test_a_leading_byte_order_mark_changes_no_row_and_no_error(name, fmt, toy_model, tmp_path):
+    """Once a json file so was refused, a Mastodon array one error record, the first
+    JSONL line an error record; now every format gives what the file without it gives,
+    with one job or two (chunks of one record, so that the workers do label)."""
+    source = tmp_path / name
+    source.write_bytes(BOM + (FIXTURES / name).read_bytes())
+    clean = _run(FIXTURES / name, tmp_path / "clean.jsonl", model=toy_model, chunk_size=1)
+    assert clean[0] == fmt
+    for jobs in (1, 2):
+        assert _run(source, tmp_path / f"bom{jobs}.jsonl", model=toy_model, chunk_size=1, jobs=jobs) == clean
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "text"])
+@pytest.mark.parametrize("chunk_size", [1, 3, 2000])
+def test_two_jobs_on_a_byte_order_mark_file_write_the_same_bytes_as_one(fmt, chunk_size, toy_model, tmp_path):
+    data, reasons = _mixed_input(fmt)
+    runs = []
+    for prefix in (b"", BOM):
+        source = tmp_path / f"in{len(prefix)}.{'jsonl' if fmt == 'jsonl' else 'txt'}"
+        source.write_bytes(prefix + data)
+        for jobs in (1, 2):
+            runs.append(_run(source, tmp_path / f"out{len(prefix)}-{jobs}.jsonl", model=toy_model, format=fmt, chunk_size=chunk_size, jobs=jobs))
+    assert runs[1:] == runs[:1] * 3
+    assert [json.loads(line)["line"] for line in runs[0][6].splitlines()] == sorted(reasons)
+
+
+def _bom_input(fmt: str) -> bytes:
+    """500 records, some of them bad, after a BOM."""
+    if fmt == "text":
+        return BOM + b"".join(f"{TEXTS[i % len(TEXTS)]} {i}\n".encode() if i % 7 else b"caf\xe9\n" for i in range(500))
+    rows = [{"n": i, "text": TEXTS[i % len(TEXTS)]} if i % 7 else {"n": i} for i in range(500)]
+    if fmt == "json":
+        return BOM + json.dumps(rows, indent=1).encode()
+    return BOM + b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "crash_jobs", "resume_jobs"),
+    # json records go to the workers with the labeller, which a patched one cannot be
+    [(fmt, c, r) for fmt in ("jsonl", "text") for c, r in ((1, 1), (2, 2), (1, 2))] + [("json", 1, 1), ("json", 1, 2)],
+)
+def test_resume_after_a_crash_on_a_byte_order_mark_file(fmt, crash_jobs, resume_jobs, toy_model, tmp_path, monkeypatch):
+    """The checkpoint's offset counts the BOM (JSONL and text seek to it; json skips
+    records): the resumed run writes the bytes of an uninterrupted one."""
+    import stance.batch as batch
+
+    data = tmp_path / "in.dat"
+    data.write_bytes(_bom_input(fmt))
+    clean = _run(data, tmp_path / "clean.jsonl", model=toy_model, format=fmt, chunk_size=50)
+    (tmp_path / "plain.dat").write_bytes(data.read_bytes()[3:])
+    assert _run(tmp_path / "plain.dat", tmp_path / "plain.jsonl", model=toy_model, format=fmt, chunk_size=50) == clean
+    out = tmp_path / "out.jsonl"
+    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(201, batch._label_chunk))
+    with pytest.raises(RuntimeError, match="crash at line 201"):
+        label_file(data, out, model=toy_model, format=fmt, chunk_size=50, jobs=crash_jobs, checkpoint_seconds=0)
+    monkeypatch.undo()
+    state = json.loads(_Paths.beside(out, None).progress.read_bytes())
+    assert state["records"] == 200
+    if fmt != "json":
+        assert state["offset"] == len(b"".join(data.read_bytes().splitlines(keepends=True)[:200]))  # BOM included
+    resumed = _run(data, out, model=toy_model, format=fmt, chunk_size=50, jobs=resume_jobs, resume=True)
+    assert resumed == clean and clean[3] > 0
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_resume_on_stdin_after_a_byte_order_mark(jobs, toy_model, tmp_path, monkeypatch):
+    """stdin cannot seek: the resumed run reads up to the checkpoint's offset, counting the
+    BOM it skipped as the interrupted run did."""
+    import io
+    import sys
+
+    import stance.batch as batch
+
+    data = _bom_input("jsonl")
+
+    def stdin() -> None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+    stdin()
+    clean = _run("-", tmp_path / "clean.jsonl", model=toy_model, chunk_size=50)
+    (tmp_path / "in.jsonl").write_bytes(data[3:])
+    assert _run(tmp_path / "in.jsonl", tmp_path / "plain.jsonl", model=toy_model, chunk_size=50) == clean
+    out = tmp_path / "out.jsonl"
+    stdin()
+    real = batch._label_chunk
+    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(201, real))
+    with pytest.raises(RuntimeError, match="crash at line 201"):
+        label_file("-", out, model=toy_model, chunk_size=50, jobs=jobs, checkpoint_seconds=0)
+    monkeypatch.setattr(batch, "_label_chunk", real)
+    stdin()
+    resumed = _run("-", out, model=toy_model, chunk_size=50, jobs=jobs, resume=True)
+    assert resumed == clean
+
+
+# -- content between or after top-level JSON objects ----------------------------------------
+@pytest.mark.parametrize(("name", "fmt"), [("x_api_pages.json", "x-api"), ("bluesky_feed.json", "bluesky")])
+@pytest.mark.parametrize("chunk_size", [1, 3])
+@pytest.mark.parametrize("junk", [b"}\n{stray", b'"s"\n'])
+def test_two_jobs_report_content_after_objects_like_one(name, fmt, chunk_size, junk, toy_model, tmp_path):
+    """Pretty-printed API objects followed by anything but whitespace or commas: once the
+    rest was skipped without a word, now it is one error record at its line."""
+    source = tmp_path / "in.dat"
+    data = (FIXTURES / name).read_bytes() + b",\n\n"  # a comma after an object carries nothing
+    source.write_bytes(data + junk)
+    runs = [_run(source, tmp_path / f"j{jobs}.jsonl", model=toy_model, chunk_size=chunk_size, jobs=jobs) for jobs in (1, 2)]
+    assert runs[1] == runs[0] and runs[0][0] == fmt
+    errors = runs[0][6].splitlines()
+    assert json.loads(errors[-1]) == {"line": data.count(b"\n") + 1, "raw": junk.decode(), "reason": "content after the end of the JSON object"}
+    clean = _run(FIXTURES / name, tmp_path / "clean.jsonl", model=toy_model, chunk_size=chunk_size)
+    assert runs[0][5] == clean[5] and runs[0][1:4] == (clean[1] + 1, clean[2], clean[3] + 1)

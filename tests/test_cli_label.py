@@ -114,6 +114,33 @@ def test_content_after_an_array_is_an_error_record_with_either_jobs(tmp_path, to
     assert strict.returncode == 3 and f"line {line}: content after the end of the JSON array" in strict.stderr
 
 
+@pytest.mark.parametrize("name", ["replies.txt", "replies.jsonl", "replies.json", "mastodon_statuses.json"])
+def test_a_byte_order_mark_on_stdin_or_in_a_file_changes_nothing_with_either_jobs(tmp_path, toy_model_path, name):
+    """A Windows export starts with EF BB BF: once a json file so was refused (exit 2), a
+    Mastodon array was one error record and the first JSONL line an error record."""
+    data = (FIXTURES / name).read_bytes()
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + data)
+    args = ["label", "-m", str(toy_model_path), "--batch-size", "1"]
+
+    def result(run, out: str) -> tuple:
+        assert "Traceback" not in run.stderr, run.stderr
+        errors = tmp_path / f"{out}.errors.jsonl"
+        said = run.stderr.splitlines()[0].split(", in ")[0]  # the counts, not the time
+        return run.returncode, said, (tmp_path / f"{out}.jsonl").read_bytes(), errors.read_bytes() if errors.exists() else None
+
+    # stdin cannot be read twice for parents found later in the file: compare like with like
+    clean = {
+        "file": result(run_stance(*args, str(FIXTURES / name), "-o", str(tmp_path / "cfile.jsonl")), "cfile"),
+        "stdin": result(run_stance(*args, "-", "-o", str(tmp_path / "cstdin.jsonl"), input=data.decode("utf-8")), "cstdin"),
+    }
+    assert clean["file"][0] in (0, 3)
+    for jobs in ("1", "2"):
+        piped = run_stance(*args, "-", "-o", str(tmp_path / f"stdin{jobs}.jsonl"), "--jobs", jobs, input="\ufeff" + data.decode("utf-8"))
+        assert result(piped, f"stdin{jobs}") == clean["stdin"]
+        filed = run_stance(*args, str(tmp_path / name), "-o", str(tmp_path / f"file{jobs}.jsonl"), "--jobs", jobs)
+        assert result(filed, f"file{jobs}") == clean["file"]
+
+
 @pytest.mark.parametrize("fmt", ["x-archive", "json"])
 def test_a_format_forced_on_text_it_cannot_be_is_exit_2(tmp_path, toy_model_path, fmt):
     """--format x-archive on plain text once wrote an empty output and exited 0."""

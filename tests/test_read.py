@@ -291,6 +291,93 @@ def test_tweets_js_may_end_with_a_semicolon(tmp_path):
     assert isinstance(records_of(path)[-1], BadRecord)
 
 
+# -- content between or after top-level JSON objects: one error record, never dropped -------
+TWEETS = st.lists(st.fixed_dictionaries({"id": st.text("0123456789", min_size=1, max_size=4), "text": st.text(max_size=20)}), max_size=3)
+PAGES = st.lists(TWEETS.map(lambda tweets: {"data": tweets, "meta": {"result_count": len(tweets)}}), min_size=1, max_size=4)
+SEPARATOR = st.text(" \t\r\n,", max_size=4).map(str.encode)  # commas were always read past, and carry nothing
+BETWEEN_OBJECTS = st.one_of(
+    st.sampled_from([b"junk", b"}", b"]", b'"s"', b";", b"null", b"42", b"\x00", b"\xff\xfe", b"\xef\xbb\xbf{}", b"\x1e{}"]),
+    st.binary(min_size=1, max_size=40).filter(lambda b: b[:1] not in b" \t\r\n,{["),
+    st.just(b"x" * 3000 + b'\n{"data": []}'),  # longer than RAW_LIMIT, and an object after junk is junk too
+)
+
+
+@given(pages=PAGES, indent=st.booleans(), gap=SEPARATOR, content=st.one_of(st.none(), BETWEEN_OBJECTS),
+       at=st.integers(1, 4), chunk=st.integers(1, 64))
+def test_content_between_or_after_top_level_objects_is_one_bad_record_at_its_line(pages, indent, gap, content, at, chunk):
+    """X API pages (any top-level objects), concatenated or pretty-printed, with whitespace
+    or commas between them are all read; anything else between or after them was once
+    skipped without a word, and is now one BadRecord with its line, raw head and why; the
+    rest of the file is in it, as after an array."""
+    from stance.read import AFTER_OBJECT, PLATFORMS, RAW_LIMIT, _raw
+
+    texts = [json.dumps(page, indent=1 if indent else None, ensure_ascii=False).encode() for page in pages]
+    at = min(at, len(texts))  # the content comes after this many pages
+    head = gap.join(texts[:at]) + gap
+    data = head + (content + gap + gap.join(texts[at:]) if content is not None else gap.join(texts[at:]))
+    read = pages[:at] if content is not None else pages
+    items = list(_json_items(_chunked(data, chunk), elements=False, limit=1 << 20))
+    assert [json.loads(raw) for raw, _, problem, _ in items if not problem] == read
+    rows = list(PLATFORMS["x-api"].records(_chunked(data, chunk), {}))
+    tweets = [t for page in read for t in page["data"]]
+    assert [(r.number, r.fields, r.unit) for r in rows if isinstance(r, Record)] == [(i + 1, t, "record") for i, t in enumerate(tweets)]
+    bad = [r for r in rows if isinstance(r, BadRecord)]
+    if content is None:
+        assert not bad and all(line == 0 for *_, line in items)
+    else:
+        (after,) = bad
+        assert rows[-1] is after and items[-1][2] == after.reason == AFTER_OBJECT
+        assert (after.unit, after.number) == ("line", head.count(b"\n") + 1)
+        assert after.raw == _raw(data[len(head) :]) and len(after.raw) <= RAW_LIMIT
+        assert after.end == len(data) == items[-1][1]
+
+
+def _mastodon_context() -> bytes:
+    statuses = json.loads((FIXTURES / "mastodon_statuses.json").read_bytes())
+    return json.dumps({"ancestors": statuses[:1], "descendants": statuses[1:]}, indent=2).encode()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "clean", "where"),
+    [
+        ("x-api", lambda: (FIXTURES / "x_api_pages.json").read_bytes(), b"\n}\n{"),  # between the two pages
+        ("x-api", lambda: (FIXTURES / "x_api_pages.json").read_bytes(), None),
+        ("mastodon", _mastodon_context, None),  # a /context response
+        ("bluesky", lambda: (FIXTURES / "bluesky_feed.json").read_bytes(), None),
+    ],
+)
+def test_platform_objects_report_content_between_or_after_them(fmt, clean, where, tmp_path):
+    data = clean()
+    path = tmp_path / "clean.dat"
+    path.write_bytes(data)
+    expected = [(type(r).__name__, r.number, r.unit) for r in read_records(path)]
+    assert len(expected) >= 3
+    # separators that carry nothing stay accepted: commas, blank lines
+    sep = data.replace(b"\n}\n{", b"\n},\n\n{") + b",\n" if where else data + b"\n,\n\n"
+    path.write_bytes(sep)
+    assert [(type(r).__name__, r.number, r.unit) for r in read_records(path)] == expected
+    junk = b'HTTP/1.1 200 OK\n{"text": "late"}\n'
+    if where:
+        cut = data.index(where) + len(b"\n}\n")  # the junk on a line of its own
+        dirty, line = data[:cut] + junk + data[cut:], data[:cut].count(b"\n") + 1
+        expected = [e for e in expected if e[1] <= 2]  # the first page's tweets; the rest is in the error
+        raw = _raw_of(junk + data[cut:])
+    else:
+        dirty, line, raw = data + b"\n  " + junk, data.count(b"\n") + 2, _raw_of(junk)
+    path.write_bytes(dirty)
+    assert detect_format(path) == fmt
+    rows = list(read_records(path))
+    assert [(type(r).__name__, r.number, r.unit) for r in rows[:-1]] == expected
+    last = rows[-1]
+    assert isinstance(last, BadRecord) and (last.unit, last.number) == ("line", line)
+    assert last.raw == raw and last.reason == "content after the end of the JSON object"
+    assert last.end == len(dirty)
+
+
+def _raw_of(data: bytes) -> str:
+    return data[:1024].decode("utf-8", errors="replace")
+
+
 @pytest.mark.parametrize("fmt", ["x-archive", "x-api", "mastodon", "bluesky"])
 @pytest.mark.parametrize(
     ("content", "says"),
@@ -345,12 +432,12 @@ def test_read_rows_still_fails_fast_for_training(tmp_path):
 LINE_PIECES = [b'{"text": "ok"}', b"", b"  ", b"{bad", b"[1]", b'{"t": "\xff"}', b'"s"', b"\x00", b"x" * 40, b"\r", b"plain words"]
 
 
-def _chunked(data: bytes, chunk: int) -> ByteSource:
+def _chunked(data: bytes, chunk: int, name: str = "x") -> ByteSource:
     class Chunked(_BytesHandle):
         def read(self, n: int = -1) -> bytes:
             return super().read(min(n, chunk) if n >= 0 else chunk)
 
-    return ByteSource(Chunked(data), "x")
+    return ByteSource(Chunked(data), name)
 
 
 def _same(rows: list[Record | BadRecord]) -> list[tuple]:
@@ -429,3 +516,108 @@ def test_an_over_long_line_is_never_held_whole(tmp_path):
     size = path.stat().st_size
     assert blocks == [(1, 1, False, 19, 19), (2, 1, True, 1024, size - 18), (3, 1, False, 18, size)]
     assert peak < 8 * MAX_RECORD  # a 24 MB line, read 1 MB at a time
+
+
+# -- a UTF-8 byte order mark at the very start is not content -------------------------------
+BOM = b"\xef\xbb\xbf"
+ALL_FIXTURES = [
+    ("replies.jsonl", "jsonl"), ("nested.jsonl", "jsonl"), ("replies.json", "json"), ("replies.csv", "csv"),
+    ("replies.tsv", "tsv"), ("replies.txt", "text"), ("x_api_pages.json", "x-api"), ("tweets.js", "x-archive"),
+    ("mastodon_statuses.json", "mastodon"), ("bluesky_feed.json", "bluesky"), ("bluesky_records.jsonl", "bluesky"),
+]
+
+
+def _all(rows, shift: int = 0) -> list[tuple]:
+    """Everything a record says, its end offset moved by ``shift``."""
+    return [
+        (type(r).__name__, r.number, getattr(r, "fields", None), getattr(r, "text", None), getattr(r, "context", None),
+         getattr(r, "raw", None), getattr(r, "reason", None), r.unit, r.end + shift)
+        for r in rows
+    ]
+
+
+@pytest.mark.parametrize(("name", "fmt"), ALL_FIXTURES)
+@pytest.mark.parametrize("chunk", [1, 2, 1 << 16])
+def test_a_leading_byte_order_mark_is_skipped_for_every_format(name, fmt, chunk, tmp_path):
+    """Windows tools start exports with EF BB BF. Such a json file was refused as not an
+    array, a tweets.js as not x-archive data, a Mastodon array became one bad record, the
+    first JSONL line a bad record and the first text reply began with U+FEFF. Now the
+    records are those of the file without it (from a file or a stream), 3 bytes on."""
+    from stance.read import records_of
+
+    data = (FIXTURES / name).read_bytes()
+    path = tmp_path / name
+    path.write_bytes(BOM + data)
+    assert detect_format(path) == fmt
+    assert _all(read_records(path)) == _all(read_records(FIXTURES / name), 3)  # parents found by a second pass
+    stream = _chunked(BOM + data, chunk, name)  # stdin: cannot seek, read in small pieces
+    assert detect_format(stream) == fmt
+    assert _all(records_of(fmt, stream)) == _all(records_of(fmt, _chunked(data, chunk, name)), 3)
+
+
+def test_a_byte_order_mark_anywhere_else_is_content(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(BOM + b'{"text": "a"}\n' + BOM + b'{"text": "b"}\n')
+    good, bad = read_records(path)
+    assert good.fields == {"text": "a"} and isinstance(bad, BadRecord) and bad.number == 2 and "BOM" in bad.reason
+    path.write_bytes(BOM + BOM + b"hello\n")
+    (row,) = read_records(path, format="text")
+    assert row.fields == {"text": "\ufeffhello"}
+    path.write_bytes(BOM + BOM + b"id,text\n1,a\n")
+    (row,) = read_records(path, format="csv")
+    assert row.fields == {"\ufeffid": "1", "text": "a"}
+    path.write_bytes(BOM + BOM + b"[]")
+    with pytest.raises(InputError, match="not an array"):
+        list(read_records(path, format="json"))
+
+
+@given(
+    lines=st.lists(st.lists(st.sampled_from(LINE_PIECES), max_size=3).map(b"".join), max_size=14),
+    max_lines=st.integers(1, 6),
+    read_size=st.sampled_from([1, 2, 7, 64]),
+    fmt=st.sampled_from(["jsonl", "text"]),
+)
+def test_line_blocks_after_a_byte_order_mark_give_the_records_without_it(lines, max_lines, read_size, fmt):
+    """What a parallel run parses (blocks of lines, from byte 3 on) is what one process
+    reads, and what the file without the BOM holds: byte-identical outputs with --jobs."""
+    from stance import read
+
+    data = b"\n".join(lines)
+    reader = read.read_jsonl if fmt == "jsonl" else read.read_text_lines
+    whole = _same(reader(_chunked(BOM + data, read_size)))
+    assert whole == [(*row[:-1], row[-1] + 3) for row in _same(reader(_chunked(data, read_size)))]
+    blocks = list(read.line_blocks(_chunked(BOM + data, read_size), max_lines))
+    assert _same(r for block in blocks for r in read.parse_line_block(block, fmt)) == whole
+    assert [b.start for b in blocks] == [3, *(b.end for b in blocks)][: len(blocks)]  # the BOM is in no block
+    assert (blocks[-1].end if blocks else 3) == len(BOM + data)
+
+
+def test_resuming_after_a_byte_order_mark_goes_on_from_the_same_offsets(tmp_path):
+    """Offsets count the BOM, so a checkpoint means the same byte either way; an offset
+    inside the BOM (0: nothing done yet) is where the content starts."""
+    from stance.read import line_blocks, open_input, parse_line_block
+
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(BOM + b"".join(b'{"n": %d}\n' % i for i in range(1, 40)))
+    fmt, source = open_input(path)
+    assert fmt == "jsonl" and source.position == source.start == 3
+    whole = _same(r for b in line_blocks(source, 10) for r in parse_line_block(b, fmt))
+    first = next(line_blocks(ByteSource.open(path), 10))
+    for stream in (ByteSource.open(path), ByteSource(_BytesHandle(path.read_bytes()), "<stdin>")):
+        stream.skip_to(0)
+        assert stream.position == 3 and stream.read(9) == b'{"n": 1}\n'
+        stream.skip_to(first.end)
+        rest = _same(r for b in line_blocks(stream, 7, number=10) for r in parse_line_block(b, fmt))
+        assert rest == whole[10:]
+    seekable = ByteSource.open(path)
+    seekable.read(100)
+    assert seekable.rewind() and seekable.position == 3 and seekable.read(9) == b'{"n": 1}\n'
+
+
+def test_stdin_with_a_byte_order_mark(monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(BOM + b'[{"text": "from stdin"}, {"text": "two"}]')))
+    fmt, source, rows = open_records("-")
+    assert fmt == "json" and [r.fields["text"] for r in rows] == ["from stdin", "two"]

@@ -3,7 +3,9 @@
 Every reader yields, for each input record, either a :class:`Record` or a
 :class:`BadRecord` that names its line (or record) number and the reason, so nothing is
 silently dropped. Readers are generators over a byte stream: memory stays bounded by one
-record (or, for the API-page formats, one page) however large the file is.
+record (or, for the API-page formats, one page) however large the file is. A UTF-8 byte
+order mark at the very start of the input is skipped for every format (see
+:class:`ByteSource`); anywhere else it is content.
 
 Formats
 -------
@@ -61,6 +63,7 @@ PLATFORM_FORMATS = ("x-api", "x-archive", "mastodon", "bluesky")
 FORMATS = GENERIC_FORMATS + PLATFORM_FORMATS
 
 NUL = b"\x00"
+BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark, which Windows tools put at the start of exports
 
 
 @dataclass
@@ -109,6 +112,11 @@ class ByteSource:
 
     Detection reads the head of the stream, which must then be read again by the reader;
     stdin cannot seek, so the head is pushed back instead.
+
+    A UTF-8 byte order mark at the very start is skipped here, once for every format and
+    for detection: no reader ever sees it. ``start`` is where the content begins (3 after
+    a BOM, else 0); positions stay byte offsets in the whole input, so offsets stored in a
+    checkpoint mean the same whether or not the BOM was there.
     """
 
     def __init__(self, handle: IO[bytes], name: str, size: int | None = None) -> None:
@@ -117,6 +125,9 @@ class ByteSource:
         self.size = size
         self.position = 0
         self._pushback = b""
+        if self.peek(len(BOM)) == BOM:
+            self.read(len(BOM))
+        self.start = self.position
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> "ByteSource":
@@ -160,7 +171,9 @@ class ByteSource:
 
     def skip_to(self, offset: int) -> None:
         """Go on from byte ``offset`` (not behind the position): a seek when the stream
-        can seek, else the bytes up to it are read and dropped (stdin)."""
+        can seek, else the bytes up to it are read and dropped (stdin). An offset inside
+        the byte order mark (0, say: nothing done yet) is where the content starts."""
+        offset = max(offset, self.start)
         if offset < self.position:
             raise ValueError(f"cannot go back from byte {self.position} to {offset}")
         if self.size is not None:
@@ -176,9 +189,9 @@ class ByteSource:
         """Start again from the beginning; False when the stream cannot seek (stdin)."""
         if self.size is None:
             return False
-        self.handle.seek(0)
+        self.handle.seek(self.start)  # past the byte order mark, as when opened
         self._pushback = b""
-        self.position = 0
+        self.position = self.start
         return True
 
     def close(self) -> None:
@@ -325,8 +338,12 @@ def _json_items(source: ByteSource, *, elements: bool, limit: int, script: bytes
 
 
 AFTER_ARRAY = "content after the end of the JSON array"
+AFTER_OBJECT = "content after the end of the JSON object"
 _BETWEEN_ARRAYS = re.compile(rb"[ \t\r\n]*")
 _BETWEEN_STATEMENTS = re.compile(rb"[ \t\r\n;]*")  # tweets.js may end its assignment with ';'
+# Top-level values may be separated by commas too: '{...},\n{...}' was always read whole,
+# and a comma carries no data.
+_BETWEEN_VALUES = re.compile(rb"[ \t\r\n,]*")
 
 
 def _split_json(source: ByteSource, *, elements: bool, limit: int, script: bytes = b"") -> Iterator[tuple[bytes | None, int, str | None, int]]:
@@ -339,10 +356,12 @@ def _split_json(source: ByteSource, *, elements: bool, limit: int, script: bytes
     item longer than ``limit`` is reported with the problem ``"too long"`` and skipped
     without being held in memory.
 
-    With ``elements`` only whitespace may come between and after the arrays. Anything else
-    ends the split: the rest of the stream is one last item with the problem
-    :data:`AFTER_ARRAY`, its raw the first :data:`RAW_LIMIT` bytes and ``line`` the 1-based
-    line it starts on. ``line`` is 0 for every other item, which is counted by record.
+    With ``elements`` only whitespace may come between and after the arrays; otherwise only
+    whitespace and commas may come between and after the values, each an object or an
+    array. Anything else ends the split: the rest of the stream is one last item with the
+    problem :data:`AFTER_ARRAY` (or :data:`AFTER_OBJECT` when the last value was an
+    object), its raw the first :data:`RAW_LIMIT` bytes and ``line`` the 1-based line it
+    starts on. ``line`` is 0 for every other item, which is counted by record or page.
     ``script`` is the JavaScript already read before the array (tweets.js): its newlines
     count, and a ``;`` may end the statement.
     """
@@ -355,10 +374,15 @@ def _split_json(source: ByteSource, *, elements: bool, limit: int, script: bytes
     in_string = False
     eof = False
     newlines = script.count(b"\n")  # newlines in the stream before buf[0], for the line of trailing content
-    between = _BETWEEN_STATEMENTS if script else _BETWEEN_ARRAYS
+    if elements:
+        between, openers = _BETWEEN_STATEMENTS if script else _BETWEEN_ARRAYS, b"["
+    else:
+        between, openers = _BETWEEN_VALUES, b"{["
+    after = AFTER_ARRAY if elements else AFTER_OBJECT  # what the last top-level value was
     while True:
-        if elements and depth == 0 and not in_string:
-            # outside the arrays: whitespace up to the next array, else trailing content
+        if depth == 0 and not in_string:
+            # outside the top-level values: separators up to the next value, else trailing
+            # content (once skipped without a word when it came between or after objects)
             pos = between.match(buf, pos).end()
             if pos == len(buf):
                 if eof:
@@ -368,7 +392,7 @@ def _split_json(source: ByteSource, *, elements: bool, limit: int, script: bytes
                 buf = source.read()
                 eof = not buf
                 continue
-            if buf[pos] != 0x5B:  # not '['
+            if buf[pos] not in openers:
                 line = newlines + buf.count(b"\n", 0, pos) + 1
                 while len(buf) - pos < RAW_LIMIT and not eof:
                     more = source.read()
@@ -379,7 +403,7 @@ def _split_json(source: ByteSource, *, elements: bool, limit: int, script: bytes
                     more = source.read()
                     eof = not more
                     end += len(more)
-                yield buf[pos : pos + RAW_LIMIT], end, AFTER_ARRAY, line
+                yield buf[pos : pos + RAW_LIMIT], end, after, line
                 return
         if in_string:
             m = _STRING_REST.match(buf, pos)
@@ -428,11 +452,10 @@ def _split_json(source: ByteSource, *, elements: bool, limit: int, script: bytes
                 start, skipping = at, False
             depth += 1
             continue
-        depth -= 1  # a closing bracket
-        if depth < 0:
-            yield buf[at : at + RAW_LIMIT], base + pos, "an unmatched closing bracket", 0
-            depth = 0
-        elif depth == 0:
+        depth -= 1  # a closing bracket; never below 0, as none is let in at depth 0
+        if depth == 0:
+            if not elements:
+                after = AFTER_ARRAY if ch == b"]" else AFTER_OBJECT
             if elements and start is not None and buf[start:at].strip() and not skipping:
                 yield buf[start:at].strip(), base + pos, None, 0
             elif not elements and start is not None and not skipping:
@@ -584,8 +607,6 @@ def read_delimited(path: str | os.PathLike[str] | ByteSource, delimiter: str = "
     _, problems = lines.take()
     if problems:
         raise InputError(Errors.E020.format(path=source.name, reason=f"the header {problems[0]}"))
-    if header and header[0].startswith("\ufeff"):
-        header[0] = header[0][1:]
     while True:
         number = reader.line_num + 1
         try:
@@ -791,7 +812,8 @@ class _Platform:
 
     def units(self, source: ByteSource) -> Iterator[tuple[Any, bytes, int, str | None, str, int]]:
         """(parsed post or page, raw, end offset, problem, unit, line) for each unit of the
-        file; ``line`` is 0 except for content after an array (see :func:`_split_json`).
+        file; ``line`` is 0 except for content after the top-level arrays or objects (see
+        :func:`_split_json`).
 
         Content that is not JSON at all (text forced to a platform format, say) raises
         :class:`InputError`, as ``json`` does for a file that is not an array: it would
@@ -811,13 +833,16 @@ class _Platform:
         if stripped.startswith(b"["):
             yield from self._elements(source)
             return
-        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")  # as detect_format sees it
+        text = head.lstrip(b" \t\r\n")  # as detect_format sees it
         if text and not text.startswith((b"{", b"[")):
             raise self._not_ours(source, f"it starts with {_raw(text[:40]).splitlines()[0]!r}, not with a JSON array or object")
         if self.pages or not _first_line_is_object(head):
             # whole values, each an API page or a wrapper object (bounded by MAX_PAGE)
             number = 0
-            for raw, end, problem, _ in _json_items(source, elements=False, limit=MAX_PAGE):
+            for raw, end, problem, line in _json_items(source, elements=False, limit=MAX_PAGE):
+                if line:  # content after the objects: counted by line, as it is no page
+                    yield None, raw or b"", end, problem, "line", line
+                    continue
                 number += 1
                 yield from self._value(raw, end, problem, number, "page")
             return
@@ -859,7 +884,7 @@ class _Platform:
         recent: OrderedDict[str, str] = OrderedDict()  # parents seen earlier on stdin
         number = 0
         for value, raw, end, problem, _, line in self.units(source):
-            if line:  # content after an array: counted by line, as it is no record
+            if line:  # content after the arrays or objects: counted by line, as it is no record
                 yield BadRecord(line, _raw(raw), problem or "", end, "line")
                 continue
             if problem:
@@ -969,7 +994,7 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
     finally:
         if not isinstance(path, ByteSource):
             source.close()
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    text = head.lstrip(b" \t\r\n")  # a leading BOM is already skipped; any other is content
     suffix = Path(source.name).suffix.lower()
     if re.match(rb"window\.YTD\.[\w.]+\s*=", text):  # the assignment, not just the name
         return "x-archive"
