@@ -206,19 +206,41 @@ def test_spacy_vocabulary_stays_bounded_and_renewing_it_changes_nothing(monkeypa
     """On a stream of new words the pipeline is rebuilt past the lexeme limit; the features
     are those of a featurizer that never renews."""
     from stance.features import Featurizer
+    from stance.nlp import make_nlp
 
     rng = np.random.default_rng(0)
     texts = [
         " ".join("".join(rng.choice(list("abcdefghij"), 7)) for _ in range(5)) + " not great, #AI" for _ in range(400)
     ]
-    expected = fitted().transform(texts)
+    reference = fitted()
+    reference._use_nlp(make_nlp.__wrapped__())  # its own vocabulary: the words stay new to the shared one
+    expected = reference.transform(texts)
     features = fitted()
-    monkeypatch.setattr(Featurizer, "vocab_limit", 1200)
+    monkeypatch.setattr(Featurizer, "vocab_limit", 300)
     features.batch_size = 50  # 250 new words a batch
     first_nlp = features.nlp_
     got = features.transform(texts)
     assert features.nlp_ is not first_nlp
-    assert len(features.nlp_.vocab) <= 1200 + 300
+    assert len(features.nlp_.vocab) <= features._vocab_start + 300 + 300
     assert (got != expected).nnz == 0
     coef = rng.normal(size=(3, 3 * features.n_features))
     assert np.allclose(features.decision_function(texts, coef, np.zeros(3)), expected @ coef.T)
+
+
+def test_a_pipeline_that_starts_with_many_lexemes_is_not_renewed_every_batch(monkeypatch):
+    """The limit counts lexemes added since the pipeline was built (trained pipelines may
+    ship many), so a big starting vocabulary does not mean a rebuild before every batch."""
+    import spacy
+
+    from stance.features import Featurizer
+    from stance.nlp import make_nlp
+
+    monkeypatch.setattr(Featurizer, "vocab_limit", 300)
+    big = make_nlp.__wrapped__()
+    for i in range(2000):
+        big.vocab[f"word{i}"]
+    features = fitted()
+    features._use_nlp(big)
+    features.transform(["I do not agree", "great essay"] * 30)
+    assert features.nlp_ is big
+    assert isinstance(big, spacy.language.Language)

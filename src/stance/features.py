@@ -49,6 +49,7 @@ from .errors import Errors, InputError, NotFittedError
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
+    from spacy.language import Language
 from .nlp import BLANK, RULE_COMPONENTS, has_syntax, make_nlp, rules_of
 
 
@@ -325,8 +326,7 @@ class Featurizer:
         if self.char_ngrams is not None and not (1 <= self.char_ngrams[0] <= self.char_ngrams[1]):
             raise InputError(f"char_ngrams must be (low, high) with 1 <= low <= high, not {self.char_ngrams!r}.")
         examples = to_examples(X)
-        self.nlp_ = make_nlp(self.pipeline)
-        self.rules_ = rules_of(self.nlp_)
+        self._use_nlp(make_nlp(self.pipeline))
         self.syntax_ = has_syntax(self.nlp_)
         counts: Counter[str] = Counter()
         for text in examples.texts:
@@ -373,7 +373,7 @@ class Featurizer:
             raise NotFittedError(Errors.E015.format(name=type(self).__name__, method="transform"))
 
     # -- pickling: the spaCy pipeline and caches are rebuilt, never pickled -------------
-    _TRANSIENT = ("nlp_", "rules_", "_cache", "_score_cache")
+    _TRANSIENT = ("nlp_", "rules_", "_vocab_start", "_cache", "_score_cache")
 
     def __getstate__(self) -> dict:
         state = {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
@@ -386,8 +386,7 @@ class Featurizer:
         if "idf_" in state:
             self.idf_ = artifact.expand_array(state["idf_"])
         if "idf_" in state:
-            self.nlp_ = make_nlp(self.pipeline)
-            self.rules_ = rules_of(self.nlp_)
+            self._use_nlp(make_nlp(self.pipeline))
             self._reset_caches()
 
     # -- per-word cache ----------------------------------------------------------------
@@ -493,18 +492,22 @@ class Featurizer:
 
     # spaCy's vocabulary keeps every string it has tokenized, and its tokenizer caches every
     # chunk: on a dump full of new words (names, tags, links) both grow with the dump. Past
-    # this many lexemes the pipeline is built afresh, which changes no feature (the word
+    # this many new lexemes the pipeline is built afresh, which changes no feature (the word
     # cache is keyed by string hashes, not by vocabulary entries).
     vocab_limit = 200_000
+
+    def _use_nlp(self, nlp: Language) -> None:
+        self.nlp_ = nlp
+        self.rules_ = rules_of(nlp)
+        self._vocab_start = len(nlp.vocab)  # a trained pipeline may start with many lexemes
 
     def _renew_nlp(self) -> None:
         if make_nlp(self.pipeline) is self.nlp_:  # the shared, cached pipeline is the big one
             make_nlp.cache_clear()
-        self.nlp_ = make_nlp(self.pipeline)
-        self.rules_ = rules_of(self.nlp_)
+        self._use_nlp(make_nlp(self.pipeline))
 
     def _batch(self, texts: list[str], contexts: list[str | None], targets: list[str | None]) -> _Occurrences:
-        if len(self.nlp_.vocab) > self.vocab_limit:
+        if len(self.nlp_.vocab) > self._vocab_start + self.vocab_limit:
             self._renew_nlp()
         n = len(texts)
         orths, syntax = self._read_docs(texts)
