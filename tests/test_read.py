@@ -227,12 +227,28 @@ TRAILING = st.one_of(
 )
 
 
+def _assert_trailing_record(rows, items, trailing, reason, before, raw, end) -> None:
+    """No error when nothing trails the JSON; else exactly one, last, at the line after
+    ``before``, holding ``raw`` (cut to RAW_LIMIT) and ending at ``end``."""
+    from stance.read import RAW_LIMIT, _raw
+
+    bad = [r for r in rows if isinstance(r, BadRecord)]
+    if trailing is None:
+        assert not bad and all(line == 0 for *_, line in items)
+    else:
+        (after,) = bad
+        assert rows[-1] is after and items[-1][2] == after.reason == reason
+        assert (after.unit, after.number) == ("line", before.count(b"\n") + 1)
+        assert after.raw == _raw(raw) and len(after.raw) <= RAW_LIMIT
+        assert after.end == end == items[-1][1]
+
+
 @given(arrays=st.lists(OBJECTS, min_size=1, max_size=3), indent=st.booleans(), gap=JSON_SPACE,
        trailing=st.one_of(st.none(), TRAILING), chunk=st.integers(1, 64))
 def test_content_after_a_json_array_is_one_bad_record_at_its_line(arrays, indent, gap, trailing, chunk):
     """Concatenated arrays are all read; anything else after an array was once silently
     ignored, and is now one BadRecord with the line it starts on, its raw head and why."""
-    from stance.read import AFTER_ARRAY, RAW_LIMIT, _raw, read_json_array
+    from stance.read import AFTER_ARRAY, read_json_array
 
     data = gap.join(json.dumps(a, indent=1 if indent else None).encode() for a in arrays) + gap
     where = len(data)
@@ -242,15 +258,7 @@ def test_content_after_a_json_array_is_one_bad_record_at_its_line(arrays, indent
     elements = [e for a in arrays for e in a]
     assert [json.loads(raw) for raw, _, problem, line in items if not problem] == elements
     assert [(r.number, r.fields, r.unit) for r in rows if isinstance(r, Record)] == [(i + 1, e, "record") for i, e in enumerate(elements)]
-    bad = [r for r in rows if isinstance(r, BadRecord)]
-    if trailing is None:
-        assert not bad and all(line == 0 for *_, line in items)
-    else:
-        (after,) = bad
-        assert rows[-1] is after and items[-1][2] == after.reason == AFTER_ARRAY
-        assert (after.unit, after.number) == ("line", data[:where].count(b"\n") + 1)
-        assert after.raw == _raw(trailing) and len(after.raw) <= RAW_LIMIT
-        assert after.end == len(data) == items[-1][1]
+    _assert_trailing_record(rows, items, trailing, AFTER_ARRAY, data[:where], trailing, len(data))
 
 
 @pytest.mark.parametrize(
@@ -309,7 +317,7 @@ def test_content_between_or_after_top_level_objects_is_one_bad_record_at_its_lin
     or commas between them are all read; anything else between or after them was once
     skipped without a word, and is now one BadRecord with its line, raw head and why; the
     rest of the file is in it, as after an array."""
-    from stance.read import AFTER_OBJECT, PLATFORMS, RAW_LIMIT, _raw
+    from stance.read import AFTER_OBJECT, PLATFORMS
 
     texts = [json.dumps(page, indent=1 if indent else None, ensure_ascii=False).encode() for page in pages]
     at = min(at, len(texts))  # the content comes after this many pages
@@ -321,15 +329,7 @@ def test_content_between_or_after_top_level_objects_is_one_bad_record_at_its_lin
     rows = list(PLATFORMS["x-api"].records(_chunked(data, chunk), {}))
     tweets = [t for page in read for t in page["data"]]
     assert [(r.number, r.fields, r.unit) for r in rows if isinstance(r, Record)] == [(i + 1, t, "record") for i, t in enumerate(tweets)]
-    bad = [r for r in rows if isinstance(r, BadRecord)]
-    if content is None:
-        assert not bad and all(line == 0 for *_, line in items)
-    else:
-        (after,) = bad
-        assert rows[-1] is after and items[-1][2] == after.reason == AFTER_OBJECT
-        assert (after.unit, after.number) == ("line", head.count(b"\n") + 1)
-        assert after.raw == _raw(data[len(head) :]) and len(after.raw) <= RAW_LIMIT
-        assert after.end == len(data) == items[-1][1]
+    _assert_trailing_record(rows, items, content, AFTER_OBJECT, head, data[len(head) :], len(data))
 
 
 def _mastodon_context() -> bytes:

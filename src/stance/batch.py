@@ -99,17 +99,12 @@ class Summary:
         lines = []
         if self.stopped:
             lines.append(self.stopped)
-        if self.resumed_at:
-            lines.append(
-                f"Read {self.read} records ({self.format}) (resumed after record {self.resumed_at}): "
-                f"labelled {self.labelled}, rejected {self.rejected}; this run read {now} of them "
-                f"in {self.seconds:.1f}s ({rate:,.0f} records/s)."
-            )
-        else:
-            lines.append(
-                f"Read {self.read} records ({self.format}): labelled {self.labelled}, "
-                f"rejected {self.rejected}, in {self.seconds:.1f}s ({rate:,.0f} records/s)."
-            )
+        resumed = f" (resumed after record {self.resumed_at})" if self.resumed_at else ""
+        this_run = f"; this run read {now} of them" if self.resumed_at else ","
+        lines.append(
+            f"Read {self.read} records ({self.format}){resumed}: labelled {self.labelled}, "
+            f"rejected {self.rejected}{this_run} in {self.seconds:.1f}s ({rate:,.0f} records/s)."
+        )
         if self.output and not self.stopped:
             lines.append(f"Wrote {self.output}.")
         if self.rejected:

@@ -158,9 +158,7 @@ class LinearScorer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         # With three labels the per-label weights are the SVM's own: store them once.
-        same = self.label_coef is self.coef or (
-            self.label_coef.shape == self.coef.shape and np.array_equal(self.label_coef, self.coef)
-        )
+        same = self.label_coef is self.coef or np.array_equal(self.label_coef, self.coef)
         state["label_coef"] = None if same else artifact.compact_array(self.label_coef)
         state["coef"] = artifact.compact_array(self.coef)
         return state

@@ -385,7 +385,6 @@ class Featurizer:
         self.__dict__.update(state)
         if "idf_" in state:
             self.idf_ = artifact.expand_array(state["idf_"])
-        if "idf_" in state:
             self._use_nlp(make_nlp(self.pipeline))
             self._reset_caches()
 

@@ -810,8 +810,8 @@ class _Platform:
         self.item = item
         self.pages = pages
 
-    def units(self, source: ByteSource) -> Iterator[tuple[Any, bytes, int, str | None, str, int]]:
-        """(parsed post or page, raw, end offset, problem, unit, line) for each unit of the
+    def units(self, source: ByteSource) -> Iterator[tuple[Any, bytes, int, str | None, int]]:
+        """(parsed post or page, raw, end offset, problem, line) for each unit of the
         file; ``line`` is 0 except for content after the top-level arrays or objects (see
         :func:`_split_json`).
 
@@ -838,52 +838,50 @@ class _Platform:
             raise self._not_ours(source, f"it starts with {_raw(text[:40]).splitlines()[0]!r}, not with a JSON array or object")
         if self.pages or not _first_line_is_object(head):
             # whole values, each an API page or a wrapper object (bounded by MAX_PAGE)
-            number = 0
             for raw, end, problem, line in _json_items(source, elements=False, limit=MAX_PAGE):
                 if line:  # content after the objects: counted by line, as it is no page
-                    yield None, raw or b"", end, problem, "line", line
+                    yield None, raw or b"", end, problem, line
                     continue
-                number += 1
-                yield from self._value(raw, end, problem, number, "page")
+                yield from self._value(raw, end, problem)
             return
-        for number, line, end in _lines(source):  # JSONL of posts
+        for _, line, end in _lines(source):  # JSONL of posts
             if end < 0:
-                yield None, line, -end, _too_long("the line"), "line", 0
+                yield None, line, -end, _too_long("the line"), 0
                 continue
             if line.strip():
-                yield from self._value(line, end, None, number, "line")
+                yield from self._value(line, end, None)
 
     def _not_ours(self, source: ByteSource, why: str) -> InputError:
         return InputError(Errors.E020.format(path=source.name, reason=f"it is not {self.name} data: {why}"))
 
-    def _elements(self, source: ByteSource, *, script: bytes = b"") -> Iterator[tuple[Any, bytes, int, str | None, str, int]]:
+    def _elements(self, source: ByteSource, *, script: bytes = b"") -> Iterator[tuple[Any, bytes, int, str | None, int]]:
         limit = MAX_PAGE if self.pages else MAX_RECORD
         for raw, end, problem, line in _json_items(source, elements=True, limit=limit, script=script):
             if raw is not None and not raw.strip() and problem is None:
                 continue
             if problem == "too long":
-                yield None, b"", end, _too_long("the element"), "record", 0
+                yield None, b"", end, _too_long("the element"), 0
                 continue
             if line:  # content after the array
-                yield None, raw or b"", end, problem, "line", line
+                yield None, raw or b"", end, problem, line
                 continue
-            yield from self._value(raw or b"", end, problem, 0, "record")
+            yield from self._value(raw or b"", end, problem)
 
-    def _value(self, raw: bytes, end: int, problem: str | None, number: int, unit: str) -> Iterator[tuple[Any, bytes, int, str | None, str, int]]:
+    def _value(self, raw: bytes, end: int, problem: str | None) -> Iterator[tuple[Any, bytes, int, str | None, int]]:
         if problem:
-            yield None, raw, end, problem if problem != "too long" else _too_long("the value"), unit, 0
+            yield None, raw, end, problem if problem != "too long" else _too_long("the value"), 0
             return
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            yield None, raw, end, _json_reason(raw, exc), unit, 0
+            yield None, raw, end, _json_reason(raw, exc), 0
             return
-        yield value, raw, end, None, unit, 0
+        yield value, raw, end, None, 0
 
     def records(self, source: ByteSource, parents: dict[str, str]) -> Iterator[Record | BadRecord]:
         recent: OrderedDict[str, str] = OrderedDict()  # parents seen earlier on stdin
         number = 0
-        for value, raw, end, problem, _, line in self.units(source):
+        for value, raw, end, problem, line in self.units(source):
             if line:  # content after the arrays or objects: counted by line, as it is no record
                 yield BadRecord(line, _raw(raw), problem or "", end, "line")
                 continue
@@ -922,7 +920,7 @@ class _Platform:
     def parent_texts(self, source: ByteSource) -> dict[str, str]:
         """Texts of the posts that some post in the file replies to (two passes)."""
         wanted: set[str] = set()
-        for value, _, _, problem, _, _ in self.units(source):
+        for value, _, _, problem, _ in self.units(source):
             if problem is None:
                 for post, known, _ in self._posts(value):
                     if isinstance(post, dict):
@@ -933,7 +931,7 @@ class _Platform:
             source.rewind()
             return {}
         texts: dict[str, str] = {}
-        for value, _, _, problem, _, _ in self.units(source):
+        for value, _, _, problem, _ in self.units(source):
             if problem is None:
                 for post, _, _ in self._posts(value):
                     if isinstance(post, dict):
