@@ -518,6 +518,16 @@ def default_model() -> StanceModel:
     return _default_model
 
 
+def resolve_model(model: "StanceModel | str | os.PathLike[str] | None") -> StanceModel:
+    """The one way a ``model`` argument is read: ``None`` is the shipped default, a
+    :class:`StanceModel` is used as it is, anything else is a path to load."""
+    if model is None:
+        return default_model()
+    if isinstance(model, StanceModel):
+        return model
+    return load_model(model)
+
+
 @overload
 def classify(texts: str, *, model: StanceModel | str | None = ..., context: Any = ..., target: Any = ..., explain: int = ...) -> Prediction: ...
 @overload
@@ -558,13 +568,7 @@ def classify(
     >>> round(sum(prediction.proba.values()), 6)
     1.0
     """
-    if model is None:
-        resolved = default_model()
-    elif isinstance(model, StanceModel):
-        resolved = model
-    else:
-        resolved = load_model(model)
-    return resolved.classify(texts, context=context, target=target, explain=explain)
+    return resolve_model(model).classify(texts, context=context, target=target, explain=explain)
 
 
 def explain(
@@ -576,8 +580,7 @@ def explain(
     top: int = 5,
 ) -> list[Reason]:
     """The features that pushed the model towards its label for ``text``."""
-    resolved = default_model() if model is None else model if isinstance(model, StanceModel) else load_model(model)
-    return resolved.explain(text, context=context, target=target, top=top)
+    return resolve_model(model).explain(text, context=context, target=target, top=top)
 
 
 def __getattr__(name: str) -> Any:
