@@ -10,6 +10,11 @@ measured; the README of the set says so wherever a share is reported.
 
 The seed thread (seeds/thread.jsonl, every post but the root) is appended with the root
 post as its source.
+
+Each thread is put in the fixed **dev** part (for model choices) or the **test** part
+(reported only): half the drawn threads of each platform, at random, and the seed thread
+in test. The split is written into every row (`split`), so the files, not this script,
+are the record of it.
 """
 
 from __future__ import annotations
@@ -35,9 +40,13 @@ def main() -> None:
             threads[row["thread_id"]].append(row)
     rng = random.Random(SEED)
     chosen: list[dict] = []
+    split_of: dict[str, str] = {"seed": "test"}
+    split_rng = random.Random(SEED + 1)  # its own generator, so the draw above does not depend on it
     for platform, n in THREADS.items():
         ids = sorted(t for t, rows in threads.items() if rows[0]["platform"] == platform and len(rows) >= 8)
-        for thread_id in rng.sample(ids, n):
+        drawn = rng.sample(ids, n)
+        split_of.update({t: "dev" if i < n // 2 else "test" for i, t in enumerate(split_rng.sample(drawn, n))})
+        for thread_id in drawn:
             rows = threads[thread_id]
             picked: list[dict] = []
             for label in ("support", "deny", "query"):
@@ -57,6 +66,7 @@ def main() -> None:
             "parent_text": r["parent_text"],
             "text": r["text"],
             "sdqc": r["label"],
+            "split": split_of[r["thread_id"]],
         }
         for r in chosen
     ]
@@ -72,6 +82,7 @@ def main() -> None:
             "parent_text": root["text"],
             "text": r["text"],
             "sdqc": None,
+            "split": "test",
         }
         for r in thread
         if r["role"] != "root"
