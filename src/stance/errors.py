@@ -5,8 +5,9 @@ built-in ones so callers can catch what they already know (``ValueError``,
 ``FileNotFoundError``).
 
 Besides the exception messages (:class:`Errors`) there are the reasons one record is
-rejected, which go into the errors file beside its number and raw input
-(:class:`Reasons`), the warnings (:class:`Warnings`), and two helpers that list the
+rejected, which go into the errors file beside its number and raw input, or a file or
+table is unusable (:class:`Reasons`), the notes on how an agreement coefficient was
+computed (:class:`Notes`), the warnings (:class:`Warnings`), and two helpers that list the
 offending rows or values inside a message.
 """
 
@@ -110,6 +111,14 @@ class Errors:
     E024 = (
         "No field {field!r} in '{path}' (record {number}). Available fields: {available}. "
         "Choose one with {option}."
+    )
+    E025 = (
+        "{item!r} is not FIELD=VALUE[,VALUE...]. Give a field and the values to keep, for "
+        "example --where target=abortion,atheism."
+    )
+    E026 = (
+        "must not be empty. Give your name, for example --annotator ana; it is stored with "
+        "every answer."
     )
     E030 = (
         "Gold and predicted files differ in length: {n_gold} gold rows, {n_pred} predicted "
@@ -369,6 +378,30 @@ class Reasons:
     CHANGED = "{what} changed since the interrupted run ({then!r} then, {now!r} now)"
     PARTIAL_SHORT = "the partial file '{path}' is missing or shorter than its checkpoint"
     NO_OFFSET = "its progress file '{progress}' holds no usable input offset ({offset!r}, line {line!r})"
+    # -- nothing left to suggest (inside E067) ---------------------------------------------
+    ALL_LABELLED = "all {n} items are already labelled in {files}"
+    # -- a table given to stance.agreement (inside E309) ------------------------------------
+    NOT_NUMERIC = "it is not numeric ({why})"
+    DIMENSIONS = "it has {n} dimensions"
+    NOT_SQUARE = "its shape is {shape}"
+    BAD_CELLS = "cells {cells} are negative, fractional or not finite"
+    # -- annotations given to stance.agreement (inside E300 and E302) -----------------------
+    UNHASHABLE = "unusable: {what} is not hashable ({why})"
+    NO_LABELS = "every annotation is missing its label"
+    NO_ANNOTATIONS = "the input is empty"
+    ONE_ANNOTATOR = " (there is only {n} annotator)"
+
+
+class Notes:
+    """How an agreement coefficient was computed when the data needed a choice (``report.notes``)."""
+
+    SINGLE_RATINGS = "{n} of {n_items} items have a single rating; they cannot be paired and drop out"
+    UNEQUAL_RATINGS = (
+        "items have {low} to {high} ratings, so this is Gwet's (2014) generalisation of Fleiss' kappa "
+        "to missing ratings; it equals Fleiss (1971) when every item has the same number"
+    )
+    MEAN_OF_PAIRS = "the mean of {n} pairwise Cohen's kappas (Light 1971), each over the items both annotators rated"
+    PAIRS_LEFT_OUT = "; pairs left out as undefined: {pairs}"
 
 
 def format_numbers(numbers: Sequence[int], limit: int = 10) -> str:
