@@ -429,6 +429,23 @@ def test_read_rows_still_fails_fast_for_training(tmp_path):
         read_rows(tmp_path / "missing.jsonl")
 
 
+def test_strict_records_stop_at_the_first_bad_record_and_refuse_an_empty_file(tmp_path):
+    from stance.read import strict_records
+
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "a"}\n{"text": "b"}\n', encoding="utf-8")
+    assert [r.fields["text"] for r in strict_records(path)] == ["a", "b"]
+    path.write_text('{"text": "a"}\n[1]\n{"text": "c"}\n', encoding="utf-8")
+    seen = []
+    with pytest.raises(InputError, match="line 2: a JSON list, not an object"):
+        seen.extend(r.fields["text"] for r in strict_records(path))
+    assert seen == ["a"]  # records before the bad one were given, none after it
+    path.write_text("\n", encoding="utf-8")
+    with pytest.raises(InputError, match="has no rows"):
+        list(strict_records(path))
+    assert list(strict_records(path, allow_empty=True)) == []
+
+
 # -- raw line blocks (what a parallel run sends to its workers) ------------------------------
 LINE_PIECES = [b'{"text": "ok"}', b"", b"  ", b"{bad", b"[1]", b'{"t": "\xff"}', b'"s"', b"\x00", b"x" * 40, b"\r", b"plain words"]
 

@@ -36,15 +36,14 @@ from typing import Any
 
 import orjson
 
-from .errors import Errors, InputError
-from .read import BadRecord, get_field, read_records
+from .errors import Errors, InputError, format_numbers
+from .read import get_field, strict_records
 
 try:  # POSIX only; on other systems one writer per file is assumed
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-DEFAULT_LABELS = ("supportive", "critical", "off-topic")
 COMMAND_KEYS = {"u": "undo", "k": "skip", "q": "quit"}
 
 
@@ -105,13 +104,7 @@ def load_items(
         If a record is unreadable, no record has ``text_field``, only some records have
         ``id_field``, or ids repeat (the message lists the records).
     """
-    records = []
-    for record in read_records(path):
-        if isinstance(record, BadRecord):
-            raise InputError(Errors.E021.format(path=path, number=record.number, reason=record.reason))
-        records.append(record)
-    if not records:
-        raise InputError(Errors.E022.format(path=path))
+    records = list(strict_records(path))
     if all(get_field(r.fields, text_field) is None for r in records):
         first = records[0]
         raise InputError(
@@ -122,7 +115,7 @@ def load_items(
     has_id = [get_field(r.fields, id_field) not in (None, "") for r in records]
     if any(has_id) and not all(has_id):
         missing = [r.number for r, ok in zip(records, has_id) if not ok]
-        raise InputError(Errors.E063.format(path=path, field=id_field, numbers=_numbers(missing)))
+        raise InputError(Errors.E063.format(path=path, field=id_field, numbers=format_numbers(missing)))
     items: list[Item] = []
     seen: dict[str, int] = {}
     repeated: list[str] = []
@@ -146,9 +139,7 @@ def load_queue(path: str | os.PathLike[str], *, id_field: str = "id") -> list[st
     """Item ids in queue order, from ``stance suggest`` output (its ``item`` field) or any
     file with an ``id_field``."""
     ids = []
-    for record in read_records(path):
-        if isinstance(record, BadRecord):
-            raise InputError(Errors.E021.format(path=path, number=record.number, reason=record.reason))
+    for record in strict_records(path, allow_empty=True):
         value = record.fields.get("item", get_field(record.fields, id_field))
         if value in (None, ""):
             raise InputError(
@@ -169,11 +160,6 @@ def order_items(items: list[Item], queue: Sequence[str] | None, *, queue_path: o
     if unknown:
         raise InputError(Errors.E065.format(path=queue_path, n=len(unknown), ids=", ".join(map(repr, unknown[:10]))))
     return [by_id[q] for q in dict.fromkeys(queue)]
-
-
-def _numbers(numbers: list[int], limit: int = 10) -> str:
-    shown = ", ".join(map(str, numbers[:limit]))
-    return f"[{shown}{', ...' if len(numbers) > limit else ''}] ({len(numbers)} in all)"
 
 
 class LabelFile:
