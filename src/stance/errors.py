@@ -9,6 +9,10 @@ rejected, which go into the errors file beside its number and raw input, or a fi
 table is unusable (:class:`Reasons`), the notes on how an agreement coefficient was
 computed (:class:`Notes`), the warnings (:class:`Warnings`), and two helpers that list the
 offending rows or values inside a message.
+
+One module on purpose, however long: keeping every message in one place (as spaCy's
+``errors.py`` does) is what lets them be read side by side, worded alike and never
+defined twice.
 """
 
 from __future__ import annotations
@@ -378,6 +382,8 @@ class Reasons:
     CHANGED = "{what} changed since the interrupted run ({then!r} then, {now!r} now)"
     PARTIAL_SHORT = "the partial file '{path}' is missing or shorter than its checkpoint"
     NO_OFFSET = "its progress file '{progress}' holds no usable input offset ({offset!r}, line {line!r})"
+    # -- a line of a labels file (inside E066) ----------------------------------------------
+    NOT_A_LABEL = "not an {item, annotator, label} record"
     # -- nothing left to suggest (inside E067) ---------------------------------------------
     ALL_LABELLED = "all {n} items are already labelled in {files}"
     # -- a table given to stance.agreement (inside E309) ------------------------------------
