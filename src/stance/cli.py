@@ -3,12 +3,15 @@
 Each command parses and checks its arguments, then calls a plain function. Errors that
 stance raises on purpose are printed as one clear message (exit status 2), never as a
 traceback.
+
+One module on purpose: the commands are one click group, each a thin shell (options,
+checks, one call), so a reader sees every option a user sees in one place; the work is in
+the library modules the commands call.
 """
 
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -298,7 +301,7 @@ def suggest(
     from .classifier import resolve_model
     from .errors import InputError
     from .read import get_field
-    from .suggest import suggest as pick
+    from .suggest import suggest as pick, suggestion_rows
     from .write import write_rows
 
     if output.exists() and not force:
@@ -315,16 +318,7 @@ def suggest(
         {"text": item.text, "context": item.context, "target": get_field(item.fields, target_field)} for item in items
     ]
     picks, proba = pick(model, examples, n, strategy=strategy, diversity=diversity, seed=seed, exclude=skip)  # type: ignore[arg-type]
-    labels = model.labels
-    rows = []
-    for p in picks:
-        row = dict(items[p.index].fields)
-        row.update(
-            item=items[p.index].id, rank=p.rank, score=round(p.score, 4), max_similarity=round(p.max_similarity, 4),
-            strategy=strategy, stance=labels[int(proba[p.index].argmax())],
-            stance_proba={lab: round(float(v), 4) for lab, v in zip(labels, proba[p.index])},
-        )
-        rows.append(row)
+    rows = suggestion_rows(items, picks, proba, model.labels, strategy)
     write_rows(output, rows, to="jsonl", force=force)
     left = len(items) - len(skip)
     click.echo(
@@ -409,20 +403,13 @@ def agree(
     report = compare(rows, labels=labels, n_boot=n_boot, seed=seed)
     model_vs_human = None
     if model_path is not None:
+        from .agreement import model_versus_humans
         from .classifier import load_model
 
-        model = load_model(model_path)
-        for item in report.items:
-            if not examples.get(item, {}).get("text"):
-                raise InputError(Errors.E314.format(item=item, field=text_field))
-        predicted = model.predict([examples[item] for item in report.items])
-        if labels is not None:
-            for value in dict.fromkeys(predicted):
-                if value not in labels:
-                    raise InputError(Errors.E315.format(label=value, allowed=", ".join(labels), model_labels=", ".join(model.labels)))
         name = "model" if "model" not in report.annotators else f"model:{model_path.stem}"
-        with_model = compare(rows + [(item, name, value) for item, value in zip(report.items, predicted)], labels=labels, n_boot=n_boot, seed=seed)
-        model_vs_human = with_model.versus(name)
+        model_vs_human = model_versus_humans(
+            rows, report, load_model(model_path), examples, name=name, labels=labels, n_boot=n_boot, seed=seed, text_field=text_field,
+        )
     if as_json:
         result = report.to_dict(disagreements=top)
         if model_vs_human is not None:

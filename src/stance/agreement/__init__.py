@@ -55,7 +55,7 @@ A coefficient that is undefined for the data (0/0) is ``None``, with the reason 
 """
 
 from .bootstrap import bootstrap_counts
-from .coefficients import (
+from .coefficients import (  # noqa: F401 - COUNT_COEFFICIENTS and NAMES kept importable from here
     COEFFICIENTS,
     COUNT_COEFFICIENTS,
     alpha_from_counts,
@@ -64,9 +64,9 @@ from .coefficients import (
     kappa_from_table,
     percent_from_counts,
 )
-from .measure import compare
+from .measure import compare, model_versus_humans
 from .files import read_annotations
-from .formatting import NAMES, format_report, interpret
+from .formatting import NAMES, format_report, interpret  # noqa: F401
 from .ratings import counts_from_ratings
 from .report import AgreementReport
 
@@ -82,6 +82,7 @@ __all__ = [
     "gwet_from_counts",
     "interpret",
     "kappa_from_table",
+    "model_versus_humans",
     "percent_from_counts",
     "read_annotations",
 ]

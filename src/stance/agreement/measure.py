@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from ..errors import Errors, Notes, Reasons, format_values
+from ..errors import Errors, InputError, Notes, Reasons, format_values
 from .bootstrap import check_n_boot, count_intervals, distinct_rows, percentile_ci, resampled_sums, streams
 from .coefficients import COEFFICIENTS, COUNT_COEFFICIENTS, as_value, count_coefficients, count_sums, kappa_of_tables
 from .ratings import Ratings, ratings_from
@@ -109,6 +109,42 @@ def compare(
         counts=data.counts,
         pair_tables=pair_tables,
     )
+
+
+def model_versus_humans(
+    rows: Sequence[tuple[Any, Any, Any]],
+    report: AgreementReport,
+    model: Any,
+    examples: dict[Any, dict[str, Any]],
+    *,
+    name: str = "model",
+    labels: Sequence[Hashable] | None = None,
+    n_boot: int = 1000,
+    seed: int | None = 0,
+    text_field: str = "text",
+) -> dict[str, Any]:
+    """How far a model agrees with the human annotators of ``report`` (made from ``rows``).
+
+    The model labels every item (``examples``: item → ``{"text", "context", "target"}``, as
+    :func:`stance.agreement.read_annotations` collects them) and joins as one more
+    annotator, ``name``; the result is :meth:`AgreementReport.versus` of it.
+
+    Raises
+    ------
+    InputError
+        When an item has no text (``text_field`` names where it was looked for), or the
+        model predicts a label outside ``labels``.
+    """
+    for item in report.items:
+        if not examples.get(item, {}).get("text"):
+            raise InputError(Errors.E314.format(item=item, field=text_field))
+    predicted = model.predict([examples[item] for item in report.items])
+    if labels is not None:
+        for value in dict.fromkeys(predicted):
+            if value not in labels:
+                raise InputError(Errors.E315.format(label=value, allowed=", ".join(map(str, labels)), model_labels=", ".join(model.labels)))
+    with_model = compare(list(rows) + [(item, name, value) for item, value in zip(report.items, predicted)], labels=labels, n_boot=n_boot, seed=seed)
+    return with_model.versus(name)
 
 
 def _count_values(data: Ratings, reasons: dict[str, str], notes: dict[str, str]) -> dict[str, float | None]:
