@@ -178,13 +178,13 @@ def label_file(
     _check_files(source, files, force=force, resume=resume)
     model = resolve_model(model)
     spec = ChunkSpec(tuple(model.labels), text_field, context_field, target_field, id_field, min_confidence, explain)
-    run = fingerprint(source, _options(spec, model, format, fmt_out))
+    identity = fingerprint(source, _options(spec, model, format, fmt_out))
 
     fmt, byte_source = open_input(source, format=format)
     summary = Summary(output=output, errors=files.errors, format=fmt)
-    state = resume_state(files, run) if resume and files.progress.exists() else {}
+    state = resume_state(files, identity) if resume and files.progress.exists() else {}
     summary.resume_from(state)
-    partial = PartialFiles(files, state, run, every=checkpoint_seconds)
+    partial = PartialFiles(files, state, identity, every=checkpoint_seconds)
     bar = None
     workers = None
     unusable = False
