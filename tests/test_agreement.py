@@ -517,10 +517,10 @@ def test_resampling_draws_exactly_n_items(n_items):
     rng = np.random.default_rng(0)
     freq = np.bincount(rng.integers(0, 7, n_items), minlength=7)
     freq = freq[freq > 0]
-    sums = agreement._resampled_sums(freq, np.ones((freq.size, 1)), 300, np.random.default_rng(1))
+    sums = agreement.bootstrap.resampled_sums(freq, np.ones((freq.size, 1)), 300, np.random.default_rng(1))
     assert (sums[:, 0] == n_items).all()
     # Each distinct row is drawn freq/n of the time on average.
-    weights = agreement._resampled_sums(freq, np.eye(freq.size), 300, np.random.default_rng(1))
+    weights = agreement.bootstrap.resampled_sums(freq, np.eye(freq.size), 300, np.random.default_rng(1))
     assert weights.mean(axis=0) == pytest.approx(freq, rel=0.25)
 
 
@@ -587,3 +587,12 @@ def test_to_dict_and_text_report():
 )
 def test_interpretation_bands(name, value, band):
     assert agreement.interpret(name, value).startswith(band)
+
+
+def test_read_annotations_takes_format_and_the_deprecated_input_format(tmp_path):
+    path = tmp_path / "labels.dat"
+    path.write_text("item,annotator,label\n1,ann,x\n1,bob,y\n", encoding="utf-8")
+    rows, _ = agreement.read_annotations([path], format="csv")
+    assert rows == [("1", "ann", "x"), ("1", "bob", "y")]
+    with pytest.warns(DeprecationWarning, match="input_format.*deprecated.*format="):
+        assert agreement.read_annotations([path], input_format="csv")[0] == rows

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stance.batch import UNCERTAIN, _Paths, label_file
+from stance.batch import UNCERTAIN, label_file
+from stance.batch.checkpoint import RunFiles
 from stance.errors import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
@@ -172,15 +173,15 @@ def test_checkpoints_are_spaced_in_time(toy_model, tmp_path, monkeypatch):
     clean = tmp_path / "clean.jsonl"
     label_file(data, clean, model=toy_model, chunk_size=50)
 
-    import stance.batch as batch
+    import stance.batch.chunks as chunks
 
-    real = batch._label_chunk
+    real = chunks.label_chunk
     out = tmp_path / "out.jsonl"
-    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(151, real, KeyboardInterrupt))  # the 4th chunk
+    monkeypatch.setattr(chunks, "label_chunk", _crash_at_line(151, real, KeyboardInterrupt))  # the 4th chunk
     with pytest.raises(KeyboardInterrupt):
         label_file(data, out, model=toy_model, chunk_size=50, checkpoint_seconds=3600)
-    monkeypatch.setattr(batch, "_label_chunk", real)
-    assert not _Paths.beside(out, None).progress.exists()
+    monkeypatch.setattr(chunks, "label_chunk", real)
+    assert not RunFiles.beside(out, None).progress.exists()
     summary = label_file(data, out, model=toy_model, chunk_size=50, resume=True, checkpoint_seconds=3600)
     assert summary.resumed_at == 0 and summary.read == 300
     assert out.read_bytes() == clean.read_bytes()
@@ -193,15 +194,15 @@ def test_resume_after_a_crash_between_checkpoints(toy_model, tmp_path, monkeypat
     clean = tmp_path / "clean.jsonl"
     label_file(data, clean, model=toy_model, chunk_size=50, checkpoint_seconds=0)
 
-    import stance.batch as batch
+    import stance.batch.chunks as chunks
 
-    real = batch._label_chunk
+    real = chunks.label_chunk
     out = tmp_path / "out.jsonl"
-    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(201, real, KeyboardInterrupt))  # the 5th chunk
+    monkeypatch.setattr(chunks, "label_chunk", _crash_at_line(201, real, KeyboardInterrupt))  # the 5th chunk
     with pytest.raises(KeyboardInterrupt):
         label_file(data, out, model=toy_model, chunk_size=50, checkpoint_seconds=0)
-    monkeypatch.setattr(batch, "_label_chunk", real)
-    paths = _Paths.beside(out, None)
+    monkeypatch.setattr(chunks, "label_chunk", real)
+    paths = RunFiles.beside(out, None)
     assert not out.exists() and paths.progress.exists()
     # a kill -9 can land after rows were written but before the checkpoint: simulate it
     with open(paths.partial, "ab") as handle:
@@ -217,9 +218,9 @@ def test_resume_after_a_crash_between_checkpoints(toy_model, tmp_path, monkeypat
 
 def test_resume_refuses_a_changed_input(toy_model, tmp_path, monkeypatch):
     data = jsonl(tmp_path / "in.jsonl", [{"text": t} for t in TEXTS * 20])
-    import stance.batch as batch
+    import stance.batch.chunks as chunks
 
-    real = batch._label_chunk
+    real = chunks.label_chunk
     calls = {"n": 0}
 
     def crash(items, spec, model=None):
@@ -228,10 +229,10 @@ def test_resume_refuses_a_changed_input(toy_model, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(items, spec, model)
 
-    monkeypatch.setattr(batch, "_label_chunk", crash)
+    monkeypatch.setattr(chunks, "label_chunk", crash)
     with pytest.raises(KeyboardInterrupt):
         label_file(data, tmp_path / "out.jsonl", model=toy_model, chunk_size=10, checkpoint_seconds=0)
-    monkeypatch.setattr(batch, "_label_chunk", real)
+    monkeypatch.setattr(chunks, "label_chunk", real)
     jsonl(data, [{"text": "different"}])
     with pytest.raises(InputError, match="Cannot resume.*changed"):
         label_file(data, tmp_path / "out.jsonl", model=toy_model, resume=True, checkpoint_seconds=0)
@@ -371,18 +372,18 @@ def _crash_at_line(line: int, real, error: type[BaseException] = RuntimeError):
 @pytest.mark.parametrize(("crash_jobs", "resume_jobs"), [(2, 2), (1, 2), (2, 1)])
 def test_resume_after_a_crash_with_two_jobs(crash_jobs, resume_jobs, toy_model, tmp_path, monkeypatch):
     """Deterministic: the block holding line 301 fails, whichever process labels it."""
-    import stance.batch as batch
+    import stance.batch.chunks as chunks
 
     rows = [{"n": i, "text": TEXTS[i % len(TEXTS)]} if i % 7 else {"n": i} for i in range(500)]
     data = jsonl(tmp_path / "in.jsonl", rows)
     clean = tmp_path / "clean.jsonl"
     label_file(data, clean, model=toy_model, chunk_size=50, checkpoint_seconds=0)
     out = tmp_path / "out.jsonl"
-    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(301, batch._label_chunk))
+    monkeypatch.setattr(chunks, "label_chunk", _crash_at_line(301, chunks.label_chunk))
     with pytest.raises(RuntimeError, match="crash at line 301"):
         label_file(data, out, model=toy_model, chunk_size=50, jobs=crash_jobs, checkpoint_seconds=0)
     monkeypatch.undo()
-    paths = _Paths.beside(out, None)
+    paths = RunFiles.beside(out, None)
     state = json.loads(paths.progress.read_bytes())
     assert (state["records"], state["line"]) == (300, 300)
     assert state["offset"] == len(b"".join(data.read_bytes().splitlines(keepends=True)[:300]))
@@ -403,7 +404,7 @@ def test_resume_after_a_crash_with_two_jobs(crash_jobs, resume_jobs, toy_model, 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_resume_from_a_checkpoint_without_an_offset(jobs, toy_model, tmp_path, monkeypatch):
     """A progress file written before checkpoints held offsets: records are skipped instead."""
-    import stance.batch as batch
+    import stance.batch.chunks as chunks
 
     data = jsonl(tmp_path / "in.jsonl", [{"n": i, "text": TEXTS[i % len(TEXTS)]} for i in range(300)])
     (tmp_path / "blank.jsonl").write_bytes(data.read_bytes().replace(b"\n", b"\n\n", 50))
@@ -411,11 +412,11 @@ def test_resume_from_a_checkpoint_without_an_offset(jobs, toy_model, tmp_path, m
     clean = tmp_path / "clean.jsonl"
     label_file(data, clean, model=toy_model, chunk_size=40, checkpoint_seconds=0)
     out = tmp_path / "out.jsonl"
-    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(201, batch._label_chunk))
+    monkeypatch.setattr(chunks, "label_chunk", _crash_at_line(201, chunks.label_chunk))
     with pytest.raises(RuntimeError):
         label_file(data, out, model=toy_model, chunk_size=40, jobs=jobs, checkpoint_seconds=0)
     monkeypatch.undo()
-    paths = _Paths.beside(out, None)
+    paths = RunFiles.beside(out, None)
     state = json.loads(paths.progress.read_bytes())
     del state["offset"], state["line"]
     paths.progress.write_bytes(json.dumps(state).encode())
@@ -427,23 +428,23 @@ def test_resume_from_a_checkpoint_without_an_offset(jobs, toy_model, tmp_path, m
 def test_a_worker_that_dies_is_an_error_not_a_hang(toy_model, tmp_path, monkeypatch):
     import os
 
-    import stance.batch as batch
+    import stance.batch.chunks as chunks
 
     data = jsonl(tmp_path / "in.jsonl", [{"n": i, "text": TEXTS[i % len(TEXTS)]} for i in range(300)])
-    real = batch._label_chunk
+    real = chunks.label_chunk
 
     def die_at_line_201(items, spec, model=None):
         if any(item.number == 201 for item in items):
             os._exit(9)  # as if killed (out of memory, say) in the middle of a chunk
         return real(items, spec, model)
 
-    monkeypatch.setattr(batch, "_label_chunk", die_at_line_201)
+    monkeypatch.setattr(chunks, "label_chunk", die_at_line_201)
     out = tmp_path / "out.jsonl"
     with pytest.raises(RuntimeError, match="worker process .* died, exit code 9"):
         label_file(data, out, model=toy_model, chunk_size=50, jobs=2, checkpoint_seconds=0)
     monkeypatch.undo()
     # what the dead worker had labelled but not yet sent is lost with it: redone on resume
-    assert json.loads(_Paths.beside(out, None).progress.read_bytes())["records"] in (50, 100, 150, 200)
+    assert json.loads(RunFiles.beside(out, None).progress.read_bytes())["records"] in (50, 100, 150, 200)
     label_file(data, out, model=toy_model, chunk_size=50, jobs=2, resume=True, checkpoint_seconds=0)
     label_file(data, tmp_path / "clean.jsonl", model=toy_model, chunk_size=50, checkpoint_seconds=0)
     assert out.read_bytes() == (tmp_path / "clean.jsonl").read_bytes()
@@ -489,11 +490,12 @@ def test_rate_of_a_resumed_run_counts_only_this_runs_records():
 
 
 def test_resumed_progress_bar_and_summary_rates_count_this_run(toy_model, tmp_path, monkeypatch):
-    import stance.batch as batch
+    import stance.batch.chunks as chunks
+    import stance.batch.label as label
 
     data = jsonl(tmp_path / "in.jsonl", [{"n": i, "text": TEXTS[i % len(TEXTS)]} for i in range(500)])
     out = tmp_path / "out.jsonl"
-    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(201, batch._label_chunk, KeyboardInterrupt))
+    monkeypatch.setattr(chunks, "label_chunk", _crash_at_line(201, chunks.label_chunk, KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         label_file(data, out, model=toy_model, chunk_size=50, checkpoint_seconds=0)
     monkeypatch.undo()
@@ -514,7 +516,7 @@ def test_resumed_progress_bar_and_summary_rates_count_this_run(toy_model, tmp_pa
         def close(self):
             pass
 
-    monkeypatch.setattr(batch, "_progress_bar", Bar)
+    monkeypatch.setattr(label, "progress_bar", Bar)
     summary = label_file(data, out, model=toy_model, chunk_size=50, resume=True, progress=True, checkpoint_seconds=0)
     assert summary.resumed_at == 200 and summary.read == 500
     assert bars[0].rates == [f"{n} rows/s" for n in range(50, 301, 50)]  # not 250 ... 500
@@ -533,7 +535,7 @@ ALL_FIXTURES = [
 def _run(source, out: Path, **kwargs) -> tuple:
     """What a run gives: its summary's counts, the output and the error records."""
     summary = label_file(source, out, checkpoint_seconds=0, **kwargs)
-    errors = _Paths.beside(out, None).errors
+    errors = RunFiles.beside(out, None).errors
     return (summary.format, summary.read, summary.labelled, summary.rejected, summary.counts,
             out.read_bytes(), errors.read_bytes() if errors.exists() else None)
 
@@ -583,7 +585,7 @@ def _bom_input(fmt: str) -> bytes:
 def test_resume_after_a_crash_on_a_byte_order_mark_file(fmt, crash_jobs, resume_jobs, toy_model, tmp_path, monkeypatch):
     """The checkpoint's offset counts the BOM (JSONL and text seek to it; json skips
     records): the resumed run writes the bytes of an uninterrupted one."""
-    import stance.batch as batch
+    import stance.batch.chunks as chunks
 
     data = tmp_path / "in.dat"
     data.write_bytes(_bom_input(fmt))
@@ -591,11 +593,11 @@ def test_resume_after_a_crash_on_a_byte_order_mark_file(fmt, crash_jobs, resume_
     (tmp_path / "plain.dat").write_bytes(data.read_bytes()[3:])
     assert _run(tmp_path / "plain.dat", tmp_path / "plain.jsonl", model=toy_model, format=fmt, chunk_size=50) == clean
     out = tmp_path / "out.jsonl"
-    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(201, batch._label_chunk))
+    monkeypatch.setattr(chunks, "label_chunk", _crash_at_line(201, chunks.label_chunk))
     with pytest.raises(RuntimeError, match="crash at line 201"):
         label_file(data, out, model=toy_model, format=fmt, chunk_size=50, jobs=crash_jobs, checkpoint_seconds=0)
     monkeypatch.undo()
-    state = json.loads(_Paths.beside(out, None).progress.read_bytes())
+    state = json.loads(RunFiles.beside(out, None).progress.read_bytes())
     assert state["records"] == 200
     if fmt != "json":
         assert state["offset"] == len(b"".join(data.read_bytes().splitlines(keepends=True)[:200]))  # BOM included
@@ -610,7 +612,7 @@ def test_resume_on_stdin_after_a_byte_order_mark(jobs, toy_model, tmp_path, monk
     import io
     import sys
 
-    import stance.batch as batch
+    import stance.batch.chunks as chunks
 
     data = _bom_input("jsonl")
 
@@ -623,11 +625,11 @@ def test_resume_on_stdin_after_a_byte_order_mark(jobs, toy_model, tmp_path, monk
     assert _run(tmp_path / "in.jsonl", tmp_path / "plain.jsonl", model=toy_model, chunk_size=50) == clean
     out = tmp_path / "out.jsonl"
     stdin()
-    real = batch._label_chunk
-    monkeypatch.setattr(batch, "_label_chunk", _crash_at_line(201, real))
+    real = chunks.label_chunk
+    monkeypatch.setattr(chunks, "label_chunk", _crash_at_line(201, real))
     with pytest.raises(RuntimeError, match="crash at line 201"):
         label_file("-", out, model=toy_model, chunk_size=50, jobs=jobs, checkpoint_seconds=0)
-    monkeypatch.setattr(batch, "_label_chunk", real)
+    monkeypatch.setattr(chunks, "label_chunk", real)
     stdin()
     resumed = _run("-", out, model=toy_model, chunk_size=50, jobs=jobs, resume=True)
     assert resumed == clean

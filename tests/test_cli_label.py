@@ -80,7 +80,7 @@ def test_stdin_and_platform_formats(tmp_path, toy_model_path):
 def test_stdin_with_two_jobs(tmp_path, toy_model_path):
     data = write_dump(tmp_path / "in.jsonl", 500, bad_every=50).read_text(encoding="utf-8")
     for jobs in ("1", "2"):
-        piped = run_stance("label", "-", "-m", str(toy_model_path), "-o", str(tmp_path / f"j{jobs}.jsonl"), "--batch-size", "64", "--jobs", jobs, input=data)
+        piped = run_stance("label", "-", "-m", str(toy_model_path), "-o", str(tmp_path / f"j{jobs}.jsonl"), "--chunk-size", "64", "--jobs", jobs, input=data)
         assert piped.returncode == 3, piped.stderr
     assert (tmp_path / "j2.jsonl").read_bytes() == (tmp_path / "j1.jsonl").read_bytes()
     assert (tmp_path / "j2.errors.jsonl").read_bytes() == (tmp_path / "j1.errors.jsonl").read_bytes()
@@ -90,8 +90,8 @@ def test_stdin_with_two_jobs(tmp_path, toy_model_path):
 def test_parallel_jobs_keep_input_order(tmp_path, toy_model_path):
     data = write_dump(tmp_path / "in.jsonl", 1500, bad_every=97)
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
-    assert run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(one), "--batch-size", "100").returncode == 3
-    result = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(two), "--batch-size", "100", "--jobs", "2")
+    assert run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(one), "--chunk-size", "100").returncode == 3
+    result = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(two), "--chunk-size", "100", "--jobs", "2")
     assert result.returncode == 3, result.stderr
     assert two.read_bytes() == one.read_bytes()
     numbers = [r["n"] for r in read_jsonl(two)]
@@ -104,7 +104,7 @@ def test_content_after_an_array_is_an_error_record_with_either_jobs(tmp_path, to
     data.write_bytes((FIXTURES / "tweets.js").read_bytes() + b"\nwindow.YTD.tweets.part1 = [")
     line = data.read_bytes().count(b"\n") + 1
     for jobs in ("1", "2"):
-        run = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / f"j{jobs}.jsonl"), "--batch-size", "1", "--jobs", jobs)
+        run = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / f"j{jobs}.jsonl"), "--chunk-size", "1", "--jobs", jobs)
         assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr
     assert (tmp_path / "j2.jsonl").read_bytes() == (tmp_path / "j1.jsonl").read_bytes()
     assert (tmp_path / "j2.errors.jsonl").read_bytes() == (tmp_path / "j1.errors.jsonl").read_bytes()
@@ -120,7 +120,7 @@ def test_a_byte_order_mark_on_stdin_or_in_a_file_changes_nothing_with_either_job
     Mastodon array was one error record and the first JSONL line an error record."""
     data = (FIXTURES / name).read_bytes()
     (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + data)
-    args = ["label", "-m", str(toy_model_path), "--batch-size", "1"]
+    args = ["label", "-m", str(toy_model_path), "--chunk-size", "1"]
 
     def result(run, out: str) -> tuple:
         assert "Traceback" not in run.stderr, run.stderr
@@ -171,7 +171,7 @@ def test_kill_9_part_way_then_resume_gives_every_record_once_in_order(tmp_path, 
     n = 20_000
     data = write_dump(tmp_path / "in.jsonl", n, bad_every=1000)
     reference = tmp_path / "reference.jsonl"
-    args = ["label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "--checkpoint-every", "0", "--jobs", jobs]
+    args = ["label", str(data), "-m", str(toy_model_path), "--chunk-size", "200", "--checkpoint-every", "0", "--jobs", jobs]
     out = tmp_path / "out.jsonl"
     process = subprocess.Popen([str(stance_command()), *args, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     done = _wait_for_progress(tmp_path / ".out.jsonl.progress.json", process, at_least=2000)
@@ -202,7 +202,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path, toy_model_path, jobs):
     data = write_dump(tmp_path / "in.jsonl", n)
     out = tmp_path / "out.jsonl"
     process = subprocess.Popen(
-        [str(stance_command()), "label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "--checkpoint-every", "0", "-o", str(out), "--jobs", jobs],
+        [str(stance_command()), "label", str(data), "-m", str(toy_model_path), "--chunk-size", "200", "--checkpoint-every", "0", "-o", str(out), "--jobs", jobs],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
         # A shell that runs the tests in the background ignores SIGINT, and children
         # inherit that; give the command the default Ctrl-C behaviour a terminal user has.
@@ -212,7 +212,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path, toy_model_path, jobs):
     os.killpg(process.pid, signal.SIGINT)  # as a terminal does: to the command and its workers
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr and "ForkPoolWorker" not in stderr
-    resumed = run_stance("label", str(data), "-m", str(toy_model_path), "--batch-size", "200", "-o", str(out), "--resume", "--jobs", jobs)
+    resumed = run_stance("label", str(data), "-m", str(toy_model_path), "--chunk-size", "200", "-o", str(out), "--resume", "--jobs", jobs)
     assert resumed.returncode == 0, resumed.stderr
     assert [r["n"] for r in read_jsonl(out)] == list(range(n))
 
@@ -223,7 +223,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path, toy_model_path, jobs):
 
     data = write_dump(tmp_path / "in.jsonl", 3000)
     child = pexpect.spawn(
-        str(stance_command()), ["label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / "tty.jsonl"), "--batch-size", "100", "--jobs", jobs],
+        str(stance_command()), ["label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / "tty.jsonl"), "--chunk-size", "100", "--jobs", jobs],
         timeout=120, encoding="utf-8", dimensions=(24, 120),
     )
     child.expect(pexpect.EOF)
@@ -249,3 +249,36 @@ def test_summarize_counts_shares_cis_and_plot(tmp_path, toy_model_path):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     missing = run_stance("summarize", str(FIXTURES / "replies.jsonl"))
     assert missing.returncode == 2 and "no 'stance' field" in missing.stderr
+
+
+def test_batch_size_is_the_deprecated_spelling_of_chunk_size(tmp_path, toy_model_path):
+    data = write_dump(tmp_path / "in.jsonl", 30, bad_every=10)
+    new = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / "new.jsonl"), "--chunk-size", "7")
+    old = run_stance("label", str(data), "-m", str(toy_model_path), "-o", str(tmp_path / "old.jsonl"), "--batch-size", "7")
+    assert (new.returncode, old.returncode) == (3, 3)
+    assert "--batch-size is deprecated" in old.stderr and "--chunk-size" in old.stderr and "deprecated" not in new.stderr
+    assert (tmp_path / "old.jsonl").read_bytes() == (tmp_path / "new.jsonl").read_bytes()
+    assert "--batch-size" not in run_stance("label", "--help").stdout  # hidden: only --chunk-size is documented
+
+
+def test_summarize_counts_and_reports_records_it_cannot_read(tmp_path, toy_model_path):
+    """Nothing lost: once unreadable records were skipped without a word."""
+    labelled = tmp_path / "out.jsonl"
+    assert run_stance("label", str(FIXTURES / "replies.jsonl"), "-m", str(toy_model_path), "-o", str(labelled)).returncode == 0
+    good = labelled.read_text(encoding="utf-8").splitlines()
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("\n".join([good[0], "{broken", good[1], "[1, 2]", good[2]]) + "\n", encoding="utf-8")
+
+    text = run_stance("summarize", str(damaged))
+    assert text.returncode == 3, text.stderr
+    assert "3 labelled rows" in text.stdout and "2 unreadable records were not counted" in text.stdout
+    assert "2 records of" in text.stderr and "line 2: not valid JSON" in text.stderr and "line 4: a JSON list" in text.stderr
+
+    as_json = run_stance("summarize", str(damaged), "--json")
+    assert as_json.returncode == 3
+    report = json.loads(as_json.stdout)
+    assert report["n"] == 3 and report["rejected"] == 2
+    assert [r["line"] for r in report["rejected_records"]] == [2, 4]
+
+    clean = json.loads(run_stance("summarize", str(labelled), "--json").stdout)
+    assert clean["rejected"] == 0 and clean["rejected_records"] == []

@@ -16,8 +16,6 @@ from stance.read import (
     BadRecord,
     ByteSource,
     Record,
-    _BytesHandle,
-    _json_items,
     detect_format,
     get_field,
     html_to_text,
@@ -25,6 +23,8 @@ from stance.read import (
     read_records,
     read_rows,
 )
+from stance.read.jsonsplit import json_items
+from stance.read.source import BytesHandle
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 
@@ -209,11 +209,11 @@ def test_malformed_array_elements_are_isolated(tmp_path):
 def test_splitter_matches_json_for_any_array(values, chunk):
     data = json.dumps(values, ensure_ascii=False).encode()
 
-    class Chunked(_BytesHandle):
+    class Chunked(BytesHandle):
         def read(self, n: int = -1) -> bytes:
             return super().read(min(n, chunk))
 
-    items = list(_json_items(ByteSource(Chunked(data), "x"), elements=True, limit=1 << 20))
+    items = list(json_items(ByteSource(Chunked(data), "x"), elements=True, limit=1 << 20))
     assert [json.loads(raw) for raw, _, problem, _ in items if problem is None] == values
 
 
@@ -230,7 +230,8 @@ TRAILING = st.one_of(
 def _assert_trailing_record(rows, items, trailing, reason, before, raw, end) -> None:
     """No error when nothing trails the JSON; else exactly one, last, at the line after
     ``before``, holding ``raw`` (cut to RAW_LIMIT) and ending at ``end``."""
-    from stance.read import RAW_LIMIT, _raw
+    from stance.read import RAW_LIMIT
+    from stance.read.records import raw_head
 
     bad = [r for r in rows if isinstance(r, BadRecord)]
     if trailing is None:
@@ -239,7 +240,7 @@ def _assert_trailing_record(rows, items, trailing, reason, before, raw, end) -> 
         (after,) = bad
         assert rows[-1] is after and items[-1][2] == after.reason == reason
         assert (after.unit, after.number) == ("line", before.count(b"\n") + 1)
-        assert after.raw == _raw(raw) and len(after.raw) <= RAW_LIMIT
+        assert after.raw == raw_head(raw) and len(after.raw) <= RAW_LIMIT
         assert after.end == end == items[-1][1]
 
 
@@ -253,7 +254,7 @@ def test_content_after_a_json_array_is_one_bad_record_at_its_line(arrays, indent
     data = gap.join(json.dumps(a, indent=1 if indent else None).encode() for a in arrays) + gap
     where = len(data)
     data += trailing or b""
-    items = list(_json_items(_chunked(data, chunk), elements=True, limit=1 << 20))
+    items = list(json_items(_chunked(data, chunk), elements=True, limit=1 << 20))
     rows = list(read_json_array(_chunked(data, chunk)))
     elements = [e for a in arrays for e in a]
     assert [json.loads(raw) for raw, _, problem, line in items if not problem] == elements
@@ -324,7 +325,7 @@ def test_content_between_or_after_top_level_objects_is_one_bad_record_at_its_lin
     head = gap.join(texts[:at]) + gap
     data = head + (content + gap + gap.join(texts[at:]) if content is not None else gap.join(texts[at:]))
     read = pages[:at] if content is not None else pages
-    items = list(_json_items(_chunked(data, chunk), elements=False, limit=1 << 20))
+    items = list(json_items(_chunked(data, chunk), elements=False, limit=1 << 20))
     assert [json.loads(raw) for raw, _, problem, _ in items if not problem] == read
     rows = list(PLATFORMS["x-api"].records(_chunked(data, chunk), {}))
     tweets = [t for page in read for t in page["data"]]
@@ -428,12 +429,29 @@ def test_read_rows_still_fails_fast_for_training(tmp_path):
         read_rows(tmp_path / "missing.jsonl")
 
 
+def test_strict_records_stop_at_the_first_bad_record_and_refuse_an_empty_file(tmp_path):
+    from stance.read import strict_records
+
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "a"}\n{"text": "b"}\n', encoding="utf-8")
+    assert [r.fields["text"] for r in strict_records(path)] == ["a", "b"]
+    path.write_text('{"text": "a"}\n[1]\n{"text": "c"}\n', encoding="utf-8")
+    seen = []
+    with pytest.raises(InputError, match="line 2: a JSON list, not an object"):
+        seen.extend(r.fields["text"] for r in strict_records(path))
+    assert seen == ["a"]  # records before the bad one were given, none after it
+    path.write_text("\n", encoding="utf-8")
+    with pytest.raises(InputError, match="has no rows"):
+        list(strict_records(path))
+    assert list(strict_records(path, allow_empty=True)) == []
+
+
 # -- raw line blocks (what a parallel run sends to its workers) ------------------------------
 LINE_PIECES = [b'{"text": "ok"}', b"", b"  ", b"{bad", b"[1]", b'{"t": "\xff"}', b'"s"', b"\x00", b"x" * 40, b"\r", b"plain words"]
 
 
 def _chunked(data: bytes, chunk: int, name: str = "x") -> ByteSource:
-    class Chunked(_BytesHandle):
+    class Chunked(BytesHandle):
         def read(self, n: int = -1) -> bytes:
             return super().read(min(n, chunk) if n >= 0 else chunk)
 
@@ -455,17 +473,18 @@ def test_line_blocks_parse_to_the_same_records_as_the_whole_file_reader(lines, f
     """Blocks cut at any size from any read size give the records, numbers, reasons and
     offsets of the reader, over-long lines included (MAX_RECORD is 32 bytes here)."""
     from stance import read
+    from stance.read import lines as line_module  # where line_blocks reads its limits
 
     data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
-    saved = read.MAX_RECORD, read._READ
-    read.MAX_RECORD, read._READ = 32, read_size
+    saved = line_module.MAX_RECORD, line_module.READ_SIZE
+    line_module.MAX_RECORD, line_module.READ_SIZE = 32, read_size
     try:
         reader = read.read_jsonl if fmt == "jsonl" else read.read_text_lines
         whole = _same(reader(_chunked(data, read_size)))
         blocks = list(read.line_blocks(_chunked(data, read_size), max_lines))
         parsed = _same(r for block in blocks for r in read.parse_line_block(block, fmt))
     finally:
-        read.MAX_RECORD, read._READ = saved
+        line_module.MAX_RECORD, line_module.READ_SIZE = saved
     assert parsed == whole
     assert sum(b.lines for b in blocks) == len(data.split(b"\n")) - (data.endswith(b"\n") or not data)
     assert [b.start for b in blocks] == [0, *(b.end for b in blocks)][: len(blocks)]  # blocks tile the input
@@ -489,7 +508,7 @@ def test_line_blocks_resume_from_an_offset_with_the_right_numbers(tmp_path):
     source.skip_to(first.end)
     rest = _same(r for b in line_blocks(source, 7, number=first.number + first.lines - 1) for r in parse_line_block(b, fmt))
     assert rest == [r for r in whole if r[1] > 10]
-    stream = ByteSource(_BytesHandle(path.read_bytes()), "<stdin>")  # cannot seek: reads up to it
+    stream = ByteSource(BytesHandle(path.read_bytes()), "<stdin>")  # cannot seek: reads up to it
     stream.peek(5)
     stream.skip_to(first.end)
     rest = _same(r for b in line_blocks(stream, 7, number=first.number + first.lines - 1) for r in parse_line_block(b, fmt))
@@ -603,7 +622,7 @@ def test_resuming_after_a_byte_order_mark_goes_on_from_the_same_offsets(tmp_path
     assert fmt == "jsonl" and source.position == source.start == 3
     whole = _same(r for b in line_blocks(source, 10) for r in parse_line_block(b, fmt))
     first = next(line_blocks(ByteSource.open(path), 10))
-    for stream in (ByteSource.open(path), ByteSource(_BytesHandle(path.read_bytes()), "<stdin>")):
+    for stream in (ByteSource.open(path), ByteSource(BytesHandle(path.read_bytes()), "<stdin>")):
         stream.skip_to(0)
         assert stream.position == 3 and stream.read(9) == b'{"n": 1}\n'
         stream.skip_to(first.end)

@@ -11,7 +11,7 @@ _SCRIPT = """
 import sys
 from dataclasses import dataclass
 from typing import Any
-from stance.batch import _Spec, _Workers
+from stance.batch.pool import Workers
 
 @dataclass
 class Item:  # what a task holds: records with where they end
@@ -19,19 +19,18 @@ class Item:  # what a task holds: records with where they end
     end: int
     payload: Any = None
 
-def unpicklable_result(items, spec):
+def unpicklable_result(items, shared):
     return lambda: items  # a worker cannot send this back
 
 case = sys.argv[1]
-spec = _Spec(("a",), None, None, None, None, None, 0)
-workers = _Workers(2, None)
+workers = Workers(2, None)
 try:
     if case == "task":
-        tasks = iter([([Item(1, 10, lambda: None)],)])  # the parent cannot send a lambda
+        tasks = iter([(1, ([Item(1, 10, lambda: None)],))])  # the parent cannot send a lambda
     else:
-        tasks = iter([([Item(1, 10)],), ([Item(2, 20)],)])
+        tasks = iter([(1, ([Item(1, 10)],)), (2, ([Item(2, 20)],))])
     work = unpicklable_result
-    list(workers.run(tasks, work, spec))
+    list(workers.run(tasks, work))
 except Exception as exc:
     print(type(exc).__name__, exc)
 else:

@@ -24,6 +24,7 @@ import orjson
 
 from . import artifact
 from .errors import Errors, InputError, ModelIntegrityError
+from .errors import format_numbers as _numbers
 from .features import Examples, Featurizer, to_examples
 
 if TYPE_CHECKING:
@@ -118,11 +119,6 @@ def split_labelled(
         )
     examples = to_examples(kept, text_field=text_field, context_field=context_field, target_field=target_field)
     return examples, labels
-
-
-def _numbers(numbers: list[int], limit: int = 10) -> str:
-    shown = ", ".join(map(str, numbers[:limit]))
-    return f"[{shown}{', ...' if len(numbers) > limit else ''}] ({len(numbers)} in all)"
 
 
 MIN_TARGET_ROWS = 20  # fewer rows than this for a target, and its rows go to the pooled model

@@ -3,12 +3,15 @@
 Each command parses and checks its arguments, then calls a plain function. Errors that
 stance raises on purpose are printed as one clear message (exit status 2), never as a
 traceback.
+
+One module on purpose: the commands are one click group, each a thin shell (options,
+checks, one call), so a reader sees every option a user sees in one place; the work is in
+the library modules the commands call.
 """
 
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +19,12 @@ import click
 import orjson
 
 from . import __version__
-from .errors import StanceError
+from .errors import Errors, Reasons, StanceError, Warnings
+from .read import FORMATS, ROW_FORMATS
+from .write import OUTPUT_FORMATS
 
 EXIT_BAD_INPUT = 2
+EXIT_REJECTED = 3  # some records were rejected (listed, never silently dropped)
 
 
 class GuardedGroup(click.Group):
@@ -44,11 +50,21 @@ def main() -> None:
     """
 
 
+def _renamed(old: str, old_value: Any, new: str, new_value: Any) -> Any:
+    """The value of an option given under its deprecated spelling ``old`` (with a warning on
+    stderr) when its current spelling ``new`` is not given too; else ``new_value``."""
+    if old_value is None:
+        return new_value
+    click.echo("Warning: " + Warnings.W001.format(old=old, new=new), err=True)
+    source = click.get_current_context().get_parameter_source(new.lstrip("-").replace("-", "_"))
+    return new_value if source is not None and source.name == "COMMANDLINE" else old_value
+
+
 def _parse_where(where: tuple[str, ...]) -> dict[str, set[str]]:
     conditions: dict[str, set[str]] = {}
     for item in where:
         if "=" not in item:
-            raise click.BadParameter(f"{item!r} is not FIELD=VALUE[,VALUE...]", param_hint="--where")
+            raise click.BadParameter(Errors.E025.format(item=item), param_hint="--where")
         field, values = item.split("=", 1)
         conditions.setdefault(field, set()).update(values.split(","))
     return conditions
@@ -61,7 +77,7 @@ def _parse_where(where: tuple[str, ...]) -> dict[str, set[str]]:
 @click.option("--label-field", default="label", show_default=True, help="Field holding the gold label.")
 @click.option("--context-field", default="context", show_default=True, help="Field holding the post replied to, if any.")
 @click.option("--target-field", default="target", show_default=True, help="Field holding the stance target, if any.")
-@click.option("--format", "input_format", type=click.Choice(["jsonl", "json", "csv", "tsv"]), default=None, help="Input format (detected by default).")
+@click.option("--format", "input_format", type=click.Choice(ROW_FORMATS), default=None, help="Input format (detected by default).")
 @click.option("--where", multiple=True, metavar="FIELD=V1[,V2]", help="Train only on rows whose FIELD is one of the values (repeatable).")
 @click.option("--cv", type=click.IntRange(min=2), default=None, help="Also report repeated stratified K-fold cross-validation.")
 @click.option("--cv-repeats", type=click.IntRange(min=1), default=5, show_default=True, help="Repeats of the K-fold split.")
@@ -76,7 +92,7 @@ def train(
 ) -> None:
     """Train a model on one or more DATA files (JSONL, JSON, CSV or TSV rows with a text and a label)."""
     from .classifier import cross_validate, train as train_model
-    from .errors import Errors, InputError
+    from .errors import InputError
     from .read import read_rows
 
     if output.exists() and not force:
@@ -127,7 +143,7 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
     Give GOLD and PREDICTED files whose rows line up, or one file that holds both the
     gold field and the predicted field.
     """
-    from .errors import Errors, InputError
+    from .errors import InputError
     from .evaluate import format_scores, scores
     from .read import read_rows
 
@@ -156,8 +172,8 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 @click.argument("data", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the labelled rows (.jsonl, .csv, .tsv or .parquet).")
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
-@click.option("--format", "input_format", type=click.Choice(["jsonl", "json", "csv", "tsv", "text", "x-api", "x-archive", "mastodon", "bluesky"]), default=None, help="Input format (detected from the content by default).")
-@click.option("--to", "output_to", type=click.Choice(["jsonl", "csv", "tsv", "parquet"]), default=None, help="Output format (default: from the output's extension, else JSONL).")
+@click.option("--format", "input_format", type=click.Choice(FORMATS), default=None, help="Input format (detected from the content by default).")
+@click.option("--to", "output_to", type=click.Choice(OUTPUT_FORMATS), default=None, help="Output format (default: from the output's extension, else JSONL).")
 @click.option("--text-field", default=None, help="Field (or path such as record.text) with the reply text. [default: text, or the platform format's own field]")
 @click.option("--id-field", default=None, help="Field with each record's id, copied into error records.")
 @click.option("--context-field", default=None, help="Field with the post replied to. [default: context, or the parent post for platform formats]")
@@ -169,14 +185,15 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of the same command.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Worker processes; -1 uses every core. Output order is input order.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=2000, show_default=True, help="Records per model call (for JSONL and text input: lines, blank ones included).")
-@click.option("--checkpoint-every", "checkpoint_seconds", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Seconds between resume checkpoints (0: after every batch); a resumed run redoes at most this much work.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=2000, show_default=True, help="Records per model call and per checkpoint (for JSONL and text input: lines, blank ones included).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, hidden=True, help="Deprecated spelling of --chunk-size.")
+@click.option("--checkpoint-every", "checkpoint_seconds", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Seconds between resume checkpoints (0: after every chunk); a resumed run redoes at most this much work.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (unless records were rejected).")
 def label(
     data: str, output: Path, model_path: Path | None, input_format: str | None, output_to: str | None,
     text_field: str | None, id_field: str | None, context_field: str | None, target_field: str,
     min_confidence: float | None, explain: int, errors_path: Path | None, strict: bool, resume: bool, force: bool,
-    jobs: int, batch_size: int, checkpoint_seconds: float, quiet: bool,
+    jobs: int, chunk_size: int, batch_size: int | None, checkpoint_seconds: float, quiet: bool,
 ) -> None:
     """Label every reply in DATA ('-' for stdin) and write them with `stance` and `stance_proba` added.
 
@@ -189,9 +206,10 @@ def label(
     import gc
 
     from .batch import label_file
-    from .classifier import default_model, load_model
+    from .classifier import resolve_model
 
-    model = default_model() if model_path is None else load_model(model_path)
+    chunk_size = _renamed("--batch-size", batch_size, "--chunk-size", chunk_size)
+    model = resolve_model(model_path)
     # The model and the imported modules live until the process ends; freezing them keeps
     # the garbage collector from rescanning them on every collection.
     gc.freeze()
@@ -200,7 +218,7 @@ def label(
             data, output, model=model, format=input_format, to=output_to, text_field=text_field,
             id_field=id_field, context_field=context_field, target_field=target_field or None,
             min_confidence=min_confidence, explain=explain, errors=errors_path, strict=strict, force=force, resume=resume,
-            jobs=jobs, chunk_size=batch_size, progress=not quiet and sys.stderr.isatty(),
+            jobs=jobs, chunk_size=chunk_size, progress=not quiet and sys.stderr.isatty(),
             checkpoint_seconds=checkpoint_seconds,
         )
     except KeyboardInterrupt:
@@ -215,13 +233,13 @@ def label(
 @click.argument("dump", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--annotator", required=True, help="Your name; it is stored with every answer.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Labels file (JSONL); answers are appended, and a restart continues it.")
-@click.option("--labels", "label_list", default="supportive,critical,off-topic", show_default=True, help="Comma-separated label set; each label gets a key.")
+@click.option("--labels", "label_list", default=None, help="Comma-separated label set; each label gets a key. [default: the shipped model's labels, stance.DEFAULT_LABELS]")
 @click.option("--queue", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Show only these items, in this order (e.g. from `stance suggest`).")
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--id-field", default="id", show_default=True, help="Field with each item's unique id (record numbers if no record has it).")
 @click.option("--context-field", default="context", show_default=True, help="Field with the post replied to, shown above the reply.")
 def annotate(
-    dump: Path, annotator: str, output: Path, label_list: str, queue: Path | None,
+    dump: Path, annotator: str, output: Path, label_list: str | None, queue: Path | None,
     text_field: str, id_field: str, context_field: str,
 ) -> None:
     """Label the replies in DUMP by hand, one key per answer.
@@ -233,12 +251,16 @@ def annotate(
     """
     from .annotate import LabelFile, annotate as run, assign_keys, load_items, load_queue, order_items
 
+    if label_list is None:
+        from .classifier import DEFAULT_LABELS
+
+        label_list = ",".join(DEFAULT_LABELS)
     keys = assign_keys([label for label in label_list.split(",")])
     items = load_items(dump, text_field=text_field, id_field=id_field, context_field=context_field)
     if queue is not None:
         items = order_items(items, load_queue(queue, id_field=id_field), queue_path=queue)
     if not annotator.strip():
-        raise click.BadParameter("must not be empty", param_hint="--annotator")
+        raise click.BadParameter(Errors.E026, param_hint="--annotator")
     labels_file = LabelFile(output, annotator.strip())
     dropped = labels_file.repair()
     if dropped:
@@ -276,10 +298,10 @@ def suggest(
     `stance_proba`. Feed it to `stance annotate DUMP --queue OUTPUT`.
     """
     from .annotate import LabelFile, load_items
-    from .classifier import default_model, load_model
-    from .errors import Errors, InputError
+    from .classifier import resolve_model
+    from .errors import InputError
     from .read import get_field
-    from .suggest import suggest as pick
+    from .suggest import suggest as pick, suggestion_rows
     from .write import write_rows
 
     if output.exists() and not force:
@@ -290,22 +312,13 @@ def suggest(
         labelled |= {str(r["item"]) for r in LabelFile(path, "").records()}
     skip = [i for i, item in enumerate(items) if item.id in labelled]
     if len(skip) == len(items):
-        raise InputError(Errors.E067.format(path=dump, reason=f"all {len(items)} items are already labelled in {', '.join(map(str, exclude))}"))
-    model = load_model(model_path) if model_path else default_model()
+        raise InputError(Errors.E067.format(path=dump, reason=Reasons.ALL_LABELLED.format(n=len(items), files=", ".join(map(str, exclude)))))
+    model = resolve_model(model_path)
     examples = [
         {"text": item.text, "context": item.context, "target": get_field(item.fields, target_field)} for item in items
     ]
     picks, proba = pick(model, examples, n, strategy=strategy, diversity=diversity, seed=seed, exclude=skip)  # type: ignore[arg-type]
-    labels = model.labels
-    rows = []
-    for p in picks:
-        row = dict(items[p.index].fields)
-        row.update(
-            item=items[p.index].id, rank=p.rank, score=round(p.score, 4), max_similarity=round(p.max_similarity, 4),
-            strategy=strategy, stance=labels[int(proba[p.index].argmax())],
-            stance_proba={lab: round(float(v), 4) for lab, v in zip(labels, proba[p.index])},
-        )
-        rows.append(row)
+    rows = suggestion_rows(items, picks, proba, model.labels, strategy)
     write_rows(output, rows, to="jsonl", force=force)
     left = len(items) - len(skip)
     click.echo(
@@ -323,9 +336,13 @@ def suggest(
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.option("--force", is_flag=True, help="Overwrite an existing plot file.")
 def summarize(labelled: Path, by: str | None, field: str, plot: Path | None, as_json: bool, force: bool) -> None:
-    """Count the labels in LABELLED (output of `stance label`): shares with 95% Wilson CIs."""
-    from .errors import Errors, InputError
-    from .summarize import format_summary, plot_summary, summarize as summarize_file
+    """Count the labels in LABELLED (output of `stance label`): shares with 95% Wilson CIs.
+
+    A record that cannot be read is not counted; it is reported on stderr with its number
+    and reason, and the exit status is then 3 (as for `stance label`).
+    """
+    from .errors import InputError
+    from .summarize import describe_rejected, format_summary, plot_summary, summarize as summarize_file
 
     if plot is not None and plot.exists() and not force:
         raise InputError(Errors.E023.format(path=plot))
@@ -334,6 +351,10 @@ def summarize(labelled: Path, by: str | None, field: str, plot: Path | None, as_
     if plot is not None:
         plot_summary(result, plot)
         click.echo(f"Saved the chart to {plot}.", err=True)
+    rejected = describe_rejected(result)
+    if rejected:
+        click.echo(rejected, err=True)
+        sys.exit(EXIT_REJECTED)
 
 
 @main.command()
@@ -350,7 +371,7 @@ def summarize(labelled: Path, by: str | None, field: str, plot: Path | None, as_
 @click.option("--n-boot", type=click.IntRange(min=0), default=1000, show_default=True, help="Bootstrap resamples for the 95% intervals (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="How many of the most disagreed items to list.")
-@click.option("--format", "input_format", type=click.Choice(["jsonl", "json", "csv", "tsv"]), default=None, help="Input format (detected by default).")
+@click.option("--format", "input_format", type=click.Choice(ROW_FORMATS), default=None, help="Input format (detected by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def agree(
     files: tuple[Path, ...], on_field: str | None, label_field: str, item_field: str, annotator_field: str,
@@ -365,7 +386,7 @@ def agree(
     and its agreement with the humans is shown beside the humans' with each other.
     """
     from .agreement import compare, format_report, read_annotations
-    from .errors import Errors, InputError
+    from .errors import InputError
 
     if not files:
         raise InputError(Errors.E312.format(fields=", ".join((item_field, annotator_field, label_field))))
@@ -377,25 +398,18 @@ def agree(
     text_fields = {"text": text_field, "context": context_field, "target": target_field} if model_path else None
     rows, examples = read_annotations(
         files, on=on_field, item_field=item_field, annotator_field=annotator_field, label_field=label_field,
-        labels=labels, text_fields=text_fields, input_format=input_format,
+        labels=labels, text_fields=text_fields, format=input_format,
     )
     report = compare(rows, labels=labels, n_boot=n_boot, seed=seed)
     model_vs_human = None
     if model_path is not None:
+        from .agreement import model_versus_humans
         from .classifier import load_model
 
-        model = load_model(model_path)
-        for item in report.items:
-            if not examples.get(item, {}).get("text"):
-                raise InputError(Errors.E314.format(item=item, field=text_field))
-        predicted = model.predict([examples[item] for item in report.items])
-        if labels is not None:
-            for value in dict.fromkeys(predicted):
-                if value not in labels:
-                    raise InputError(Errors.E315.format(label=value, allowed=", ".join(labels), model_labels=", ".join(model.labels)))
         name = "model" if "model" not in report.annotators else f"model:{model_path.stem}"
-        with_model = compare(rows + [(item, name, value) for item, value in zip(report.items, predicted)], labels=labels, n_boot=n_boot, seed=seed)
-        model_vs_human = with_model.versus(name)
+        model_vs_human = model_versus_humans(
+            rows, report, load_model(model_path), examples, name=name, labels=labels, n_boot=n_boot, seed=seed, text_field=text_field,
+        )
     if as_json:
         result = report.to_dict(disagreements=top)
         if model_vs_human is not None:

@@ -3,9 +3,22 @@
 Messages say what was wrong, what is valid, and how to fix it. Exceptions subclass
 built-in ones so callers can catch what they already know (``ValueError``,
 ``FileNotFoundError``).
+
+Besides the exception messages (:class:`Errors`) there are the reasons one record is
+rejected, which go into the errors file beside its number and raw input, or a file or
+table is unusable (:class:`Reasons`), the notes on how an agreement coefficient was
+computed (:class:`Notes`), the warnings (:class:`Warnings`), and two helpers that list the
+offending rows or values inside a message.
+
+One module on purpose, however long: keeping every message in one place (as spaCy's
+``errors.py`` does) is what lets them be read side by side, worded alike and never
+defined twice.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 
 class StanceError(Exception):
@@ -70,9 +83,6 @@ class Errors:
         "Training data has only one label ({label!r}). A classifier needs at least two "
         "different labels; add examples of the other labels."
     )
-    E012 = (
-        "Row {number}: {reason}."
-    )
     E013 = (
         "Examples must be strings or mappings with a '{text_field}' key; item {index} is "
         "a {kind}."
@@ -97,7 +107,7 @@ class Errors:
         "'{path}' line {number}: {reason}."
     )
     E022 = (
-        "'{path}' has no rows."
+        "'{path}' has no rows. Give a file with at least one record."
     )
     E023 = (
         "Output '{path}' already exists. Pass --force to overwrite it."
@@ -105,6 +115,14 @@ class Errors:
     E024 = (
         "No field {field!r} in '{path}' (record {number}). Available fields: {available}. "
         "Choose one with {option}."
+    )
+    E025 = (
+        "{item!r} is not FIELD=VALUE[,VALUE...]. Give a field and the values to keep, for "
+        "example --where target=abortion,atheism."
+    )
+    E026 = (
+        "must not be empty. Give your name, for example --annotator ana; it is stored with "
+        "every answer."
     )
     E030 = (
         "Gold and predicted files differ in length: {n_gold} gold rows, {n_pred} predicted "
@@ -202,6 +220,27 @@ class Errors:
         "Unknown time bucket {bucket!r} in --by {by!r}. Use FIELD:year, FIELD:month, FIELD:day "
         "or FIELD:hour, for example --by created_at:day."
     )
+    E053 = (
+        "Unknown output format {format!r} for these rows. Use one of: {formats}; Parquet is "
+        "written only by `stance label` (--to parquet)."
+    )
+    E054 = (
+        "{n} records of '{path}' could not be read and were not counted: {examples}. Fix or "
+        "remove them (they are not rows written by `stance label`), or ignore this if the "
+        "counts above are what you need."
+    )
+    E055 = (
+        "A worker process (pid {pid}) died, exit code {code}, while labelling. Its chunk is "
+        "lost with it: run the same command with --resume to label it again (with fewer "
+        "--jobs if memory ran out)."
+    )
+    E056 = (
+        "Cannot go back from byte {position} to byte {offset} of '{path}': a byte source only "
+        "reads forwards. Open the input again to start over."
+    )
+    E057 = (
+        "max_lines must be at least 1; got {value}. Give the number of lines per block."
+    )
     # --- agreement (E300-E329); E320+ are reasons a coefficient is undefined (None) ----
     E300 = (
         "Annotation {index} is {kind}. Each annotation must be an (item, annotator, label) "
@@ -294,3 +333,106 @@ class Errors:
     E327 = (
         "label {label!r} was never given on an item with two or more ratings"
     )
+
+
+class Warnings:
+    """Warning templates: something still works, but not for much longer or not as asked."""
+
+    W001 = (
+        "{old} is deprecated and will be removed; use {new} instead (same meaning)."
+    )
+
+
+class Reasons:
+    """Why one record was rejected, or why a file cannot be read.
+
+    A record's reason goes into the errors file beside its line or record number and its
+    raw input, which together say where and what; the reason says what was wrong and,
+    where there is a choice, the option that fixes it. A file's reason completes
+    :attr:`Errors.E020` or :attr:`Errors.E044`.
+    """
+
+    # -- one record of an input (stance.read) ----------------------------------------------
+    TOO_LONG = "{kind} is longer than {megabytes} MB"
+    NUL_BYTE = "contains a NUL byte at byte {at}"
+    NOT_UTF8 = "not valid UTF-8 (byte {at}: {why})"
+    NOT_JSON = "not valid JSON ({why})"
+    NOT_AN_OBJECT = "a JSON {kind}, not an object"
+    TRUNCATED_JSON = "the file ends inside this value (truncated JSON)"
+    AFTER_ARRAY = "content after the end of the JSON array"
+    AFTER_OBJECT = "content after the end of the JSON object"
+    NOT_DELIMITED = "not valid {kind} ({why})"
+    FIELD_COUNT = "{found} fields where the header has {expected}"
+    # -- one record's text (stance.batch) --------------------------------------------------
+    TEXT_EMPTY = "the text field {name!r} is empty"
+    TEXT_NUL = "the text field {name!r} contains a NUL character"
+    TEXT_NULL = "the text field {name!r} is null"
+    TEXT_MISSING = "no text field {name!r} (fields: {available}); choose one with --text-field"
+    TEXT_NOT_STRING = "the text field {name!r} is a {kind}, not a string"
+    # -- a whole file (inside E020) ---------------------------------------------------------
+    NO_SUCH_FILE = "no such file"
+    NOT_AN_ARRAY = "the JSON is not an array of objects"
+    BAD_HEADER = "the header cannot be read ({why})"
+    HEADER_PROBLEM = "the header {problem}"
+    NOT_PLATFORM = "it is not {name} data: {why}"
+    NO_ARRAY_AFTER = "{prefix!r} is not followed by a JSON array"
+    NOT_JSON_START = "it starts with {start!r}, not with a JSON array or object"
+    # -- an interrupted run that cannot be resumed (inside E044) ---------------------------
+    OTHER_VERSION = "its progress file '{progress}' was written by another version of stance"
+    CHANGED = "{what} changed since the interrupted run ({then!r} then, {now!r} now)"
+    PARTIAL_SHORT = "the partial file '{path}' is missing or shorter than its checkpoint"
+    NO_OFFSET = "its progress file '{progress}' holds no usable input offset ({offset!r}, line {line!r})"
+    # -- a line of a labels file (inside E066) ----------------------------------------------
+    NOT_A_LABEL = "not an {item, annotator, label} record"
+    # -- nothing left to suggest (inside E067) ---------------------------------------------
+    ALL_LABELLED = "all {n} items are already labelled in {files}"
+    # -- a table given to stance.agreement (inside E309) ------------------------------------
+    NOT_NUMERIC = "it is not numeric ({why})"
+    DIMENSIONS = "it has {n} dimensions"
+    NOT_SQUARE = "its shape is {shape}"
+    BAD_CELLS = "cells {cells} are negative, fractional or not finite"
+    # -- annotations given to stance.agreement (inside E300 and E302) -----------------------
+    UNHASHABLE = "unusable: {what} is not hashable ({why})"
+    NO_LABELS = "every annotation is missing its label"
+    NO_ANNOTATIONS = "the input is empty"
+    ONE_ANNOTATOR = " (there is only {n} annotator)"
+
+
+class Notes:
+    """How an agreement coefficient was computed when the data needed a choice (``report.notes``)."""
+
+    SINGLE_RATINGS = "{n} of {n_items} items have a single rating; they cannot be paired and drop out"
+    UNEQUAL_RATINGS = (
+        "items have {low} to {high} ratings, so this is Gwet's (2014) generalisation of Fleiss' kappa "
+        "to missing ratings; it equals Fleiss (1971) when every item has the same number"
+    )
+    MEAN_OF_PAIRS = "the mean of {n} pairwise Cohen's kappas (Light 1971), each over the items both annotators rated"
+    PAIRS_LEFT_OUT = "; pairs left out as undefined: {pairs}"
+
+
+def format_numbers(numbers: Sequence[int], limit: int = 10) -> str:
+    """Row numbers for a message: the first ``limit`` and how many in all.
+
+    Examples
+    --------
+    >>> format_numbers([3, 17])
+    '[3, 17] (2 in all)'
+    >>> format_numbers(list(range(1, 13)), limit=3)
+    '[1, 2, 3, ...] (12 in all)'
+    """
+    shown = ", ".join(map(str, numbers[:limit]))
+    return f"[{shown}{', ...' if len(numbers) > limit else ''}] ({len(numbers)} in all)"
+
+
+def format_values(values: Sequence[Any], limit: int = 10) -> str:
+    """Values for a message, each as its ``repr``: the first ``limit`` and how many more.
+
+    Examples
+    --------
+    >>> format_values(["a", 2])
+    "'a', 2"
+    >>> format_values(list(range(12)), limit=3)
+    '0, 1, 2 and 9 more'
+    """
+    shown = ", ".join(repr(v) for v in values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import scipy.sparse as sp
@@ -170,3 +170,19 @@ def suggest(
     if strategy != "random" and diversity > 0:
         features = model.scorer.featurizer.transform(data)  # type: ignore[attr-defined]
     return select(proba, features, n, strategy=strategy, diversity=diversity, seed=seed, exclude=exclude), proba
+
+
+def suggestion_rows(items: Sequence[Any], picks: Sequence[Pick], proba: np.ndarray, labels: Sequence[str], strategy: str) -> list[dict[str, Any]]:
+    """The rows ``stance suggest`` writes, best first: each picked item's fields plus
+    ``item`` (its id), ``rank``, ``score``, ``max_similarity``, ``strategy``, and the model's
+    ``stance`` and ``stance_proba``. ``items`` are :class:`stance.annotate.Item` objects."""
+    rows = []
+    for p in picks:
+        row = dict(items[p.index].fields)
+        row.update(
+            item=items[p.index].id, rank=p.rank, score=round(p.score, 4), max_similarity=round(p.max_similarity, 4),
+            strategy=strategy, stance=labels[int(proba[p.index].argmax())],
+            stance_proba={lab: round(float(v), 4) for lab, v in zip(labels, proba[p.index])},
+        )
+        rows.append(row)
+    return rows

@@ -3,6 +3,9 @@
 Shares get Wilson score intervals, which stay inside [0, 1] and behave for small counts
 and shares near 0 or 1, where the normal approximation does not. Counting streams the
 file, so memory grows with the number of labels and groups, not rows.
+
+Nothing is lost without a word: a record that cannot be read is not counted, but it is
+counted as rejected and the first few are listed with their number and reason.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from .read import BadRecord, get_field, read_records
 Z_95 = 1.959963984540054
 BUCKETS = {"year": 4, "month": 7, "day": 10, "hour": 13}
 MISSING = "(missing)"
+REJECTED_SHOWN = 10  # rejected records listed in a result (all are counted)
 
 
 def wilson_interval(count: int, n: int, z: float = Z_95) -> tuple[float, float]:
@@ -42,7 +46,21 @@ def wilson_interval(count: int, n: int, z: float = Z_95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _rows(path: Path) -> Iterator[dict[str, Any]]:
+class _Rejected:
+    """How many records could not be read, and the first :data:`REJECTED_SHOWN` of them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[dict[str, Any]] = []
+
+    def add(self, record: BadRecord) -> None:
+        self.count += 1
+        if len(self.first) < REJECTED_SHOWN:
+            self.first.append({record.unit: record.number, "reason": record.reason})
+
+
+def _rows(path: Path, rejected: _Rejected) -> Iterator[dict[str, Any]]:
+    """The rows of a labelled file; each record that cannot be read goes to ``rejected``."""
     if path.suffix.lower() in (".parquet", ".pq"):
         from .write import require_pyarrow
 
@@ -51,8 +69,10 @@ def _rows(path: Path) -> Iterator[dict[str, Any]]:
             yield from batch.to_pylist()
         return
     for record in read_records(path):
-        if not isinstance(record, BadRecord):
-            yield record.fields
+        if isinstance(record, BadRecord):
+            rejected.add(record)
+            continue
+        yield record.fields
 
 
 def _time_bucket(value: Any, bucket: str) -> str:
@@ -105,7 +125,9 @@ def summarize(path: str | os.PathLike[str], *, by: str | None = None, field: str
     -------
     dict
         ``n``, ``labels``, ``overall`` ({label: {count, share, ci95}}), ``missing`` (rows
-        without the field) and, with ``by``, ``groups`` ({group: {n, labels}}).
+        without the field), ``rejected`` (records that could not be read, so were not
+        counted) with ``rejected_records`` (the first of them: ``{"line" or "record":
+        number, "reason": ...}``) and, with ``by``, ``groups`` ({group: {n, labels}}).
     """
     path = Path(path)
     if not path.is_file():
@@ -114,8 +136,9 @@ def summarize(path: str | os.PathLike[str], *, by: str | None = None, field: str
     overall: Counter[str] = Counter()
     groups: dict[str, Counter[str]] = {}
     missing = 0
+    rejected = _Rejected()
     first: dict[str, Any] | None = None
-    for row in _rows(path):
+    for row in _rows(path, rejected):
         first = first if first is not None else row
         value = get_field(row, field)
         if value is None or value == "":
@@ -138,6 +161,8 @@ def summarize(path: str | os.PathLike[str], *, by: str | None = None, field: str
         "field": field,
         "n": n,
         "missing": missing,
+        "rejected": rejected.count,
+        "rejected_records": rejected.first,
         "labels": labels,
         "overall": {label: _cell(overall[label], n) for label in labels},
     }
@@ -157,12 +182,29 @@ def summarize(path: str | os.PathLike[str], *, by: str | None = None, field: str
     return result
 
 
+def describe_rejected(result: dict[str, Any], *, limit: int = 5) -> str | None:
+    """The message for the records of a :func:`summarize` result that could not be read
+    (each with its number and reason), or None when every record was read."""
+    if not result.get("rejected"):
+        return None
+    shown = [
+        f"{unit} {number}: {record['reason']}"
+        for record in result["rejected_records"][:limit]
+        for unit, number in list(record.items())[:1]
+    ]
+    more = result["rejected"] - len(shown)
+    examples = "; ".join(shown) + (f"; and {more} more" if more else "")
+    return Errors.E054.format(n=result["rejected"], path=result["file"], examples=examples)
+
+
 def format_summary(result: dict[str, Any], *, max_groups: int = 50) -> str:
     """A plain-text table of a :func:`summarize` result."""
     labels = result["labels"]
     lines = [f"{result['n']} labelled rows in {result['file']} (field {result['field']!r})"]
     if result["missing"]:
         lines[0] += f"; {result['missing']} rows without it were skipped"
+    if result.get("rejected"):
+        lines[0] += f"; {result['rejected']} unreadable records were not counted"
     lines.append(f"  {'label':<14}{'count':>9}{'share':>9}   95% CI")
     for label in labels:
         cell = result["overall"][label]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,12 +19,10 @@ import orjson
 
 from .errors import Errors, InputError
 
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
 OUTPUT_FORMATS = ("jsonl", "csv", "tsv", "parquet")
+# What write_rows writes; Parquet is written by converting a finished JSONL file.
+ROW_OUTPUT_FORMATS = ("jsonl", "csv", "tsv")
+_DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 
 def output_format(path: str | os.PathLike[str], to: str | None = None) -> str:
@@ -53,8 +51,7 @@ def atomic_output(path: str | os.PathLike[str], *, force: bool = False, mode: st
     if path.exists() and not force:
         raise InputError(Errors.E023.format(path=path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; outputs should look like any other
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as handle:
             yield handle
@@ -64,6 +61,21 @@ def atomic_output(path: str | os.PathLike[str], *, force: bool = False, mode: st
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new file beside ``path`` (``.NAME.XXXXXXXX.tmp``), opened for writing.
+
+    Created with mode 0666 for the process umask to cut down, so the output gets the
+    permissions of any other new file; :func:`tempfile.mkstemp` would make it 0600, and
+    reading the umask means changing it, which is not this module's to do.
+    """
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666), str(tmp)
+        except FileExistsError:
+            continue
 
 
 def _cell(value: Any) -> str:
@@ -84,19 +96,29 @@ def write_rows(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]], *, 
                 handle.write(orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE))
                 count += 1
         return count
-    if fmt in ("csv", "tsv"):
+    if fmt in _DELIMITERS:
         rows = list(rows)
         columns: dict[str, None] = {}
         for row in rows:
             columns.update(dict.fromkeys(row))
-        with atomic_output(path, force=force, mode="w") as handle:
-            writer = csv.writer(handle, delimiter="\t" if fmt == "tsv" else ",")
-            writer.writerow(list(columns))
-            for row in rows:
-                writer.writerow([_cell(row.get(c)) for c in columns])
-                count += 1
-        return count
-    raise InputError(f"Unknown output format {fmt!r}. Use jsonl, csv or tsv (parquet needs `stance label`).")
+        return _write_delimited(path, fmt, columns, rows, force=force)
+    raise InputError(Errors.E053.format(format=fmt, formats=", ".join(ROW_OUTPUT_FORMATS)))
+
+
+def _write_delimited(path: str | os.PathLike[str], fmt: str, columns: Iterable[str], rows: Iterable[dict[str, Any]], *, force: bool) -> int:
+    """Write ``rows`` as CSV or TSV under a header of ``columns``, atomically; the number written.
+
+    Nested values become JSON text and missing ones empty cells.
+    """
+    columns = list(columns)
+    count = 0
+    with atomic_output(path, force=force, mode="w") as handle:
+        writer = csv.writer(handle, delimiter=_DELIMITERS[fmt])
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+            count += 1
+    return count
 
 
 def _jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
@@ -135,12 +157,8 @@ def convert_jsonl(
     """
     source = Path(source)
     columns = _columns(source)
-    if fmt in ("csv", "tsv"):
-        with atomic_output(path, force=force, mode="w") as handle:
-            writer = csv.writer(handle, delimiter="\t" if fmt == "tsv" else ",")
-            writer.writerow(list(columns))
-            for row in _jsonl_rows(source):
-                writer.writerow([_cell(row.get(c)) for c in columns])
+    if fmt in _DELIMITERS:
+        _write_delimited(path, fmt, columns, _jsonl_rows(source), force=force)
         return
     if fmt != "parquet":
         raise InputError(Errors.E042.format(format=fmt))

@@ -1,0 +1,128 @@
+"""The readers by format name, and the entry points that open an input and stream its records."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..errors import Errors, InputError
+from .bluesky import BLUESKY
+from .delimited import read_delimited
+from .json_array import read_json_array
+from .jsonl import jsonl_records, read_jsonl
+from .lines import LineBlock, block_lines
+from .mastodon import MASTODON
+from .records import BadRecord, Record
+from .detect import detect_format
+from .source import ByteSource
+from .text import read_text_lines, text_records
+from .x import X_API, X_ARCHIVE
+
+
+def read_csv(path: str | os.PathLike[str] | ByteSource) -> Iterator[Record | BadRecord]:
+    """CSV with a header row (see :func:`stance.read.delimited.read_delimited`)."""
+    return read_delimited(path, ",")
+
+
+def read_tsv(path: str | os.PathLike[str] | ByteSource) -> Iterator[Record | BadRecord]:
+    """TSV with a header row (see :func:`stance.read.delimited.read_delimited`)."""
+    return read_delimited(path, "\t")
+
+
+# The generic formats: the caller names the text, id and context fields.
+READERS: dict[str, Callable[[ByteSource], Iterator[Record | BadRecord]]] = {
+    "jsonl": read_jsonl,
+    "json": read_json_array,
+    "csv": read_csv,
+    "tsv": read_tsv,
+    "text": read_text_lines,
+}
+# The platform formats know where their text and thread live.
+PLATFORMS = {platform.name: platform for platform in (X_API, X_ARCHIVE, MASTODON, BLUESKY)}
+# Line-based formats, which a parallel run cuts into blocks of raw lines (see parse_line_block).
+LINE_PARSERS = {"jsonl": jsonl_records, "text": text_records}
+
+GENERIC_FORMATS = tuple(READERS)
+PLATFORM_FORMATS = tuple(PLATFORMS)
+FORMATS = GENERIC_FORMATS + PLATFORM_FORMATS
+LINE_FORMATS = tuple(LINE_PARSERS)
+# Formats whose records are rows of named fields (training data, annotations, gold labels).
+ROW_FORMATS = tuple(fmt for fmt in GENERIC_FORMATS if fmt != "text")
+
+
+def parse_line_block(block: LineBlock, format: str) -> list[Record | BadRecord]:
+    """The records of one block of a ``jsonl`` or ``text`` input, exactly as the whole-file
+    readers give them (numbers and offsets included)."""
+    return list(LINE_PARSERS[format](block_lines(block)))
+
+
+def open_input(path: str | os.PathLike[str], *, format: str | None = None) -> tuple[str, ByteSource]:
+    """Open ``path`` (``"-"`` for stdin): its format (detected when not given) and its byte
+    source, positioned at the start. Close the source when done."""
+    if format is not None and format not in FORMATS:
+        raise InputError(Errors.E040.format(format=format, formats=", ".join(FORMATS)))
+    source = ByteSource.open(path)
+    return format or detect_format(source), source
+
+
+def records_of(fmt: str, source: ByteSource) -> Iterator[Record | BadRecord]:
+    """The records of an opened input of format ``fmt``."""
+    if fmt in PLATFORMS:
+        platform = PLATFORMS[fmt]
+        parents = platform.parent_texts(source) if source.size is not None else {}
+        return platform.records(source, parents)
+    return READERS.get(fmt, read_text_lines)(source)
+
+
+def open_records(
+    path: str | os.PathLike[str], *, format: str | None = None
+) -> tuple[str, ByteSource, Iterator[Record | BadRecord]]:
+    """Open ``path`` (``"-"`` for stdin): its format, its byte source and its records.
+
+    The source's ``position`` and ``size`` give progress in bytes; close it when done.
+    """
+    fmt, source = open_input(path, format=format)
+    return fmt, source, records_of(fmt, source)
+
+
+def read_records(path: str | os.PathLike[str], *, format: str | None = None) -> Iterator[Record | BadRecord]:
+    """Stream the records of ``path``; ``format`` is detected when not given."""
+    _, source, records = open_records(path, format=format)
+
+    def generate() -> Iterator[Record | BadRecord]:
+        try:
+            yield from records
+        finally:
+            source.close()
+
+    return generate()
+
+
+def strict_records(
+    path: str | os.PathLike[str], *, format: str | None = None, allow_empty: bool = False
+) -> Iterator[Record]:
+    """Stream the records of ``path``, failing on the first bad one with its line number.
+
+    For inputs that must be whole (training data, annotations, a dump to label by hand),
+    where a bad record is the user's to fix before going on. Unless ``allow_empty``, a file
+    without records fails too, once it has been read to the end.
+
+    Raises
+    ------
+    InputError
+        At the first bad record, or at the end when there was no record.
+    """
+    count = 0
+    for record in read_records(path, format=format):
+        if isinstance(record, BadRecord):
+            raise InputError(Errors.E021.format(path=path, number=record.number, reason=record.reason))
+        count += 1
+        yield record
+    if not count and not allow_empty:
+        raise InputError(Errors.E022.format(path=path))
+
+
+def read_rows(path: str | os.PathLike[str], *, format: str | None = None) -> list[dict[str, Any]]:
+    """Read every record, failing on the first bad one with its line number (for training)."""
+    return [record.fields for record in strict_records(path, format=format)]
