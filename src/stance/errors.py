@@ -333,6 +333,72 @@ class Errors:
     E327 = (
         "label {label!r} was never given on an item with two or more ratings"
     )
+    # --- compressed input, DataFrames and Dask (E330-E349) --------------------------------
+    E330 = (
+        "This input is zstandard-compressed (.zst), and reading it needs the zstandard package, "
+        "which is not installed. Install it with `pip install zstandard` (a dependency of "
+        "stance), or decompress the file first with `zstd -d --long=31 FILE`."
+    )
+    E331 = (
+        "{what} needs Dask and distributed, which are not installed ({missing}). Install them "
+        "with `pip install 'stance[dask]'`."
+    )
+    E332 = (
+        "With --dask, -o names a directory that receives one output file and one errors file "
+        "per input file; '{path}' is a file. Give a directory, for example -o out/."
+    )
+    E333 = (
+        "No input file matches {pattern!r}. Quote the pattern so that stance expands it "
+        "(`stance label 'dumps/*.jsonl.zst' -o out/ --dask local:2`), and check the directory."
+    )
+    E334 = (
+        "Inputs '{first}' and '{second}' would both be written to '{output}'. Rename one of "
+        "them, or label them in separate runs with separate -o directories."
+    )
+    E335 = (
+        "--dask takes a scheduler address (tcp://host:8786, or a scheduler file ending in "
+        ".json) or local:N to start N worker processes here; got {value!r}."
+    )
+    E336 = (
+        "--dask cannot be combined with {options}: {why}."
+    )
+    E337 = (
+        "The frame has no column {column!r} for the {what}. Columns: {available}. Name the "
+        "column with {argument}=..."
+    )
+    E338 = (
+        "{n} rows have no {what} in column {column!r} (None, NaN or pd.NA) at positions "
+        "{positions}; index labels {labels}. Drop or fill them (df.dropna(subset=[{column!r}])), "
+        "or pass errors='mark' to give them a null stance and a reason in 'stance_reason'."
+    )
+    E339 = (
+        "errors must be 'raise' (missing text is an error listing the rows) or 'mark' (such "
+        "rows get a null stance and a reason); got {value!r}."
+    )
+    E340 = (
+        "label_frame labels a pandas DataFrame; got {kind}. For a list of texts use "
+        "stance.classify(texts); for a Series use label_frame(series.to_frame('text'))."
+    )
+    E341 = (
+        "stance.dask.label labels a Dask DataFrame; got {kind}. Make one with "
+        "dask.dataframe.read_parquet(...), read_json(...) or from_pandas(df, npartitions=...)."
+    )
+    E342 = (
+        "Reading Parquet needs pyarrow, which is not installed. Install it with "
+        "`pip install 'stance[parquet]'`."
+    )
+    E343 = (
+        "'{path}' is not a readable Parquet file ({why}). Parquet is read only from a file "
+        "(not stdin); check that the file is complete."
+    )
+    E344 = (
+        "{n} of {total} files were not labelled: {failures}. Fix them and run the same command "
+        "again: files already labelled are skipped."
+    )
+    E345 = (
+        "--dask labels files, not stdin: give file paths or a quoted pattern such as "
+        "'dumps/*.jsonl.zst'."
+    )
 
 
 class Warnings:
@@ -396,6 +462,17 @@ class Reasons:
     NO_LABELS = "every annotation is missing its label"
     NO_ANNOTATIONS = "the input is empty"
     ONE_ANNOTATOR = " (there is only {n} annotator)"
+    # -- compressed input that ends early (a record of the errors file, E330-E349 block) -----
+    DAMAGED = (
+        "{what}; the input ends there, after {produced} bytes of content, inside line {line}; "
+        "every record before it was read"
+    )
+    CUT_OFF = "the {kind} data is cut off at byte {offset} of the file (an incomplete download or copy?)"
+    CORRUPT = "the {kind} data is corrupt in bytes {start}-{end} of the file ({why})"
+    # -- a value of a DataFrame that label_frame cannot label (stance_reason) --------------
+    FRAME_EMPTY = "the text is empty or only whitespace, so it takes no stance: off-topic"
+    FRAME_MISSING = "the text is missing (None, NaN or pd.NA), so it was not labelled"
+    FRAME_NOT_TEXT = "the text is a {kind}, not a string, so it was not labelled"
 
 
 class Notes:

@@ -89,7 +89,8 @@ def _check_resumable(state: dict[str, Any], fingerprint: dict[str, Any], files: 
         if not path.exists() or path.stat().st_size < state[key]:
             fail(Reasons.PARTIAL_SHORT.format(path=path))
     if "offset" in state:  # where a JSONL or text input is done up to: seeked to on resume
-        offset, line, size = state["offset"], state.get("line"), fingerprint.get("input_size")
+        offset, line = state["offset"], state.get("line")
+        size = None if fingerprint.get("compression") else fingerprint.get("input_size")  # content can outgrow the file
         if type(offset) is not int or type(line) is not int or not 0 <= line <= offset or (size is not None and offset > size):
             fail(Reasons.NO_OFFSET.format(progress=files.progress, offset=offset, line=line))
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from ..errors import Errors, InputError
 from ..read import LINE_FORMATS, ByteSource, line_blocks, open_input, records_of
+from ..read.formats import damage_record
 from ..write import output_format, require_pyarrow
 from . import chunks  # its labellers are looked up at call time, so a patched one is used
 from .checkpoint import PartialFiles, RunFiles, fingerprint, finish, resume_state
@@ -181,6 +182,8 @@ def label_file(
     identity = fingerprint(source, _options(spec, model, format, fmt_out))
 
     fmt, byte_source = open_input(source, format=format)
+    if byte_source.compression:  # offsets are then in the content, which is larger than the file
+        identity["compression"] = byte_source.compression
     summary = Summary(output=output, errors=files.errors, format=fmt)
     state = resume_state(files, identity) if resume and files.progress.exists() else {}
     summary.resume_from(state)
@@ -191,13 +194,20 @@ def label_file(
     try:
         work, tasks = _tasks(fmt, byte_source, state, spec, chunk_size)
         if progress:
-            bar = progress_bar(byte_source.size, byte_source.position if byte_source.size else summary.resumed_at)
+            bar = progress_bar(byte_source.size, byte_source.disk_position if byte_source.size else summary.resumed_at)
         if jobs > 1:
             workers, results = ordered_map(work, tasks, model, jobs)
         else:
             results = ((key, work(*args, model)) for key, args in tasks)
         partial.start_clock()
-        _collect(results, summary, partial, bar, lines=fmt in LINE_FORMATS, strict=strict, sized=bool(byte_source.size))
+        # progress in bytes of the file as stored: the content offset, or for a compressed
+        # file how far the reading has got (ahead of the rows written by the chunks in flight)
+        where = (lambda offset: byte_source.disk_position) if byte_source.compression else (lambda offset: offset)
+        _collect(results, summary, partial, bar, lines=fmt in LINE_FORMATS, strict=strict, where=where if byte_source.size else None)
+        damage = damage_record(byte_source) if work is chunks.label_lines and not summary.stopped else None
+        if damage is not None:  # (records_of adds it for the other formats)
+            result = chunks.label_chunk([damage], spec, model)
+            _collect(iter([((byte_source.position, damage.number), result)]), summary, partial, bar, lines=True, strict=strict, where=None if bar is None or not byte_source.size else where)
     except InputError:  # the input is unusable (not the format it was read as)
         unusable = True
         raise
@@ -281,7 +291,7 @@ def _collect(
     *,
     lines: bool,
     strict: bool,
-    sized: bool,
+    where: Callable[[int], int] | None,
 ) -> None:
     """Write the labelled chunks in order, count them, show progress and checkpoint."""
     for (offset, line), result in results:
@@ -292,7 +302,7 @@ def _collect(
             summary.stopped = Errors.E049.format(unit=unit, number=number, reason=reason, errors=summary.errors)
             return
         if bar is not None:
-            bar.update(offset - bar.n if sized else result.n)
+            bar.update(where(offset) - bar.n if where is not None else result.n)
             rate = (summary.read - summary.resumed_at) / max(bar.format_dict["elapsed"], 1e-9)  # this run's
             bar.set_postfix_str(f"{rate:,.0f} rows/s", refresh=False)
         partial.checkpoint(summary.done(), (offset, line) if lines else None)

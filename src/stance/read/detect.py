@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from .compressed import strip_suffix
 from .jsonsplit import json_items
 from .platform import unwrap
 from .source import HEAD_SIZE, ByteSource, BytesHandle
@@ -52,7 +53,7 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
         if not isinstance(path, ByteSource):
             source.close()
     text = head.lstrip(b" \t\r\n")  # a leading BOM is already skipped; any other is content
-    suffix = Path(source.name).suffix.lower()
+    suffix = Path(strip_suffix(source.name) if source.compression else source.name).suffix.lower()
     if re.match(rb"window\.YTD\.[\w.]+\s*=", text):  # the assignment, not just the name
         return "x-archive"
     lines_of_json = suffix in (".jsonl", ".ndjson") or _one_value_per_line(text)

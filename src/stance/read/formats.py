@@ -67,12 +67,31 @@ def open_input(path: str | os.PathLike[str], *, format: str | None = None) -> tu
 
 
 def records_of(fmt: str, source: ByteSource) -> Iterator[Record | BadRecord]:
-    """The records of an opened input of format ``fmt``."""
+    """The records of an opened input of format ``fmt``; for a compressed input that ends
+    early (cut off, corrupt), every record before the damage and then one
+    :class:`BadRecord` that says where it is (see :func:`damage_record`)."""
     if fmt in PLATFORMS:
         platform = PLATFORMS[fmt]
-        parents = platform.parent_texts(source) if source.size is not None else {}
-        return platform.records(source, parents)
-    return READERS.get(fmt, read_text_lines)(source)
+        parents = platform.parent_texts(source) if source.seekable else {}
+        records = platform.records(source, parents)
+    else:
+        records = READERS.get(fmt, read_text_lines)(source)
+    return records if source.compression is None else _then_damage(records, source)
+
+
+def _then_damage(records: Iterator[Record | BadRecord], source: ByteSource) -> Iterator[Record | BadRecord]:
+    yield from records
+    bad = damage_record(source)
+    if bad is not None:
+        yield bad
+
+
+def damage_record(source: ByteSource) -> BadRecord | None:
+    """The error record of a compressed input that ended early, numbered by the line of
+    the content in which it ended (its reason has the byte offset in the file), or None."""
+    if source.damage is None:
+        return None
+    return BadRecord(source.lines_read + 1, "", source.damage, source.position, "line")
 
 
 def open_records(
