@@ -34,9 +34,10 @@ _EXPORTS = {
     "ModelVersionError": "errors",
     "StanceError": "errors",
     "scores": "evaluate",
+    "label_frame": "frame",
     "SpacyFeatures": "estimators",
 }
-_SUBMODULES = {"agreement", "classifier", "estimators", "evaluate", "read", "write", "features", "nlp", "artifact", "batch", "summarize", "suggest", "annotate"}
+_SUBMODULES = {"frame", "dask", "agreement", "classifier", "estimators", "evaluate", "read", "write", "features", "nlp", "artifact", "batch", "summarize", "suggest", "annotate"}
 
 __all__ = sorted([*_EXPORTS, "agreement", "__version__"])
 
@@ -71,4 +72,5 @@ if TYPE_CHECKING:  # static type checkers see the real names
     )
     from .errors import InputError, ModelIntegrityError, ModelNotFoundError, ModelVersionError, StanceError
     from .evaluate import scores
+    from .frame import label_frame
     from .estimators import LinearStanceClassifier, SpacyFeatures

@@ -367,7 +367,7 @@ class Errors:
         "column with {argument}=..."
     )
     E338 = (
-        "{n} rows have no {what} in column {column!r} (None, NaN or pd.NA) at positions "
+        "{n} rows have no text to label in column {column!r} ({kinds}) at positions "
         "{positions}; index labels {labels}. Drop or fill them (df.dropna(subset=[{column!r}])), "
         "or pass errors='mark' to give them a null stance and a reason in 'stance_reason'."
     )
