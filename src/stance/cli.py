@@ -169,8 +169,8 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 
 
 @main.command()
-@click.argument("data", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the labelled rows (.jsonl, .csv, .tsv or .parquet).")
+@click.argument("data", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Where to write the labelled rows (.jsonl, .csv, .tsv or .parquet); with --dask, a directory.")
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
 @click.option("--format", "input_format", type=click.Choice(FORMATS), default=None, help="Input format (detected from the content by default).")
 @click.option("--to", "output_to", type=click.Choice(OUTPUT_FORMATS), default=None, help="Output format (default: from the output's extension, else JSONL).")
@@ -188,20 +188,26 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 @click.option("--chunk-size", type=click.IntRange(min=1), default=2000, show_default=True, help="Records per model call and per checkpoint (for JSONL and text input: lines, blank ones included).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, hidden=True, help="Deprecated spelling of --chunk-size.")
 @click.option("--checkpoint-every", "checkpoint_seconds", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Seconds between resume checkpoints (0: after every chunk); a resumed run redoes at most this much work.")
+@click.option("--dask", "dask_scheduler", default=None, metavar="SCHEDULER", help="Label each DATA file (or quoted pattern such as 'dumps/*.jsonl.zst') as one task on a Dask cluster: a scheduler address, a scheduler .json file, or local:N to start N worker processes here. -o is then a directory (needs stance[dask]).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (unless records were rejected).")
 def label(
-    data: str, output: Path, model_path: Path | None, input_format: str | None, output_to: str | None,
+    data: tuple[str, ...], output: Path, model_path: Path | None, input_format: str | None, output_to: str | None,
     text_field: str | None, id_field: str | None, context_field: str | None, target_field: str,
     min_confidence: float | None, explain: int, errors_path: Path | None, strict: bool, resume: bool, force: bool,
-    jobs: int, chunk_size: int, batch_size: int | None, checkpoint_seconds: float, quiet: bool,
+    jobs: int, chunk_size: int, batch_size: int | None, checkpoint_seconds: float, dask_scheduler: str | None, quiet: bool,
 ) -> None:
     """Label every reply in DATA ('-' for stdin) and write them with `stance` and `stance_proba` added.
 
     DATA may be JSONL, a JSON array, CSV/TSV, plain text (one reply per line), X API v2
-    pages, an X archive tweets.js, Mastodon statuses or Bluesky posts; the format is
-    detected from the content. Bad records never stop the run: each goes to the errors
-    file with its number and reason, and the exit status is 3. Exit status 2 means bad
-    arguments or an unusable model. An interrupted run continues with --resume.
+    pages, an X archive tweets.js, Mastodon statuses, Bluesky posts or Parquet, and may
+    be compressed (gzip, bzip2, xz, zstandard); format and compression are detected from
+    the content. Bad records never stop the run: each goes to the errors file with its
+    number and reason, and the exit status is 3. Exit status 2 means bad arguments or an
+    unusable model. An interrupted run continues with --resume.
+
+    With --dask, each DATA file is labelled on a Dask cluster into the directory -o: one
+    output and one errors file per input, the same bytes as `stance label FILE` writes.
+    Running the same command again skips the files already complete.
     """
     import gc
 
@@ -209,6 +215,26 @@ def label(
     from .classifier import resolve_model
 
     chunk_size = _renamed("--batch-size", batch_size, "--chunk-size", chunk_size)
+    if dask_scheduler is not None:
+        conflicts = [name for name, given in (("--resume", resume), ("--errors", errors_path is not None), ("--jobs", jobs != 1)) if given]
+        if conflicts:
+            raise click.UsageError(Errors.E336.format(
+                options=", ".join(conflicts),
+                why="each file is one task that resumes by itself, writes its errors beside its output, and runs in one worker process",
+            ))
+        _label_on_dask(
+            list(data), output, dask_scheduler, model_path=model_path, to=output_to, force=force, quiet=quiet,
+            format=input_format, text_field=text_field, id_field=id_field, context_field=context_field,
+            target_field=target_field or None, min_confidence=min_confidence, explain=explain, strict=strict,
+            chunk_size=chunk_size, checkpoint_seconds=checkpoint_seconds,
+        )
+        return
+    if len(data) != 1:
+        raise click.UsageError(Errors.E346.format(n=len(data)))
+    data = data[0]
+    for value, hint in ((data, "'DATA'"), (output, "'-o' / '--output'")):
+        if str(value) != "-" and Path(value).is_dir():
+            raise click.BadParameter(f"File {str(value)!r} is a directory.", param_hint=hint)
     model = resolve_model(model_path)
     # The model and the imported modules live until the process ends; freezing them keeps
     # the garbage collector from rescanning them on every collection.
@@ -226,6 +252,30 @@ def label(
         sys.exit(130)
     if not quiet or summary.exit_code:
         click.echo(summary.describe(), err=True)
+    sys.exit(summary.exit_code)
+
+
+def _label_on_dask(data: list[str], output: Path, scheduler: str, *, model_path: Path | None, to: str | None, force: bool, quiet: bool, **options: Any) -> None:
+    """`stance label --dask`: connect (or start a LocalCluster), label the files, report."""
+    from .dask import connect, label_files, parse_scheduler, require_dask
+    from .errors import InputError
+
+    require_dask("--dask")
+    parse_scheduler(scheduler)  # a bad value fails before a cluster starts
+    if output.exists() and not output.is_dir():
+        raise InputError(Errors.E332.format(path=output))
+    client, cluster = connect(scheduler)
+    try:
+        summary = label_files(data, output, client=client, model=model_path, to=to, force=force, progress=not quiet, **options)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    if not quiet or summary.exit_code or summary.failures:
+        click.echo(summary.describe(), err=True)
+    if summary.failures:
+        failures = "; ".join(f"{path}: {why}" for path, why in summary.failures.items())
+        raise InputError(Errors.E344.format(n=len(summary.failures), total=summary.files, failures=failures))
     sys.exit(summary.exit_code)
 
 

@@ -399,6 +399,10 @@ class Errors:
         "--dask labels files, not stdin: give file paths or a quoted pattern such as "
         "'dumps/*.jsonl.zst'."
     )
+    E346 = (
+        "stance label takes one DATA file (or '-' for stdin) without --dask; got {n}. Label "
+        "several files with --dask local:2 -o out/ (one output per file), or one at a time."
+    )
 
 
 class Warnings:

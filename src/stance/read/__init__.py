@@ -7,18 +7,24 @@ record (or, for the API-page formats, one page) however large the file is. A UTF
 order mark at the very start of the input is skipped for every format (see
 :class:`ByteSource`); anywhere else it is content.
 
+Compressed input (gzip, bzip2, xz, zstandard, long-window frames included) is recognised
+by its magic bytes, whatever its name, and decompressed as it is read; a file that is cut
+off or corrupt gives every record before the damage and then one error record whose
+reason names the byte offset in the file (see :mod:`.compressed`).
+
 Modules
 -------
-:mod:`.records` (what readers yield, field paths), :mod:`.source` (byte streams),
+:mod:`.records` (what readers yield, field paths), :mod:`.source` (byte streams) with
+:mod:`.compressed` (gzip, bzip2, xz and zstandard input),
 :mod:`.lines` (blocks of raw lines), :mod:`.jsonsplit` (cutting JSON without parsing it),
-one reader per format (:mod:`.jsonl`, :mod:`.json_array`, :mod:`.delimited`, :mod:`.text`,
+one reader per format (:mod:`.jsonl`, :mod:`.json_array`, :mod:`.delimited`, :mod:`.text`, :mod:`.parquet`,
 :mod:`.platform` with :mod:`.x`, :mod:`.mastodon` and :mod:`.bluesky`), :mod:`.detect`, and
 :mod:`.formats` (the readers by name, and the entry points).
 
 Formats
 -------
-``jsonl``, ``json`` (an array), ``csv``, ``tsv``, ``text`` (one reply per line) are
-generic: the text, id and context come from fields named by the caller (nested paths such
+``jsonl``, ``json`` (an array), ``csv``, ``tsv``, ``text`` (one reply per line) and
+``parquet`` (a file's rows, with pyarrow) are generic: the text, id and context come from fields named by the caller (nested paths such
 as ``record.text`` work). The platform formats know where their text and thread live:
 
 ``x-api``
@@ -65,6 +71,7 @@ from .jsonl import read_jsonl
 from .jsonsplit import AFTER_ARRAY, AFTER_OBJECT
 from .lines import LineBlock, line_blocks
 from .mastodon import html_to_text
+from .parquet import read_parquet
 from .records import (
     MAX_PAGE,
     MAX_PARENTS,
@@ -110,6 +117,7 @@ __all__ = [
     "read_csv",
     "read_delimited",
     "read_json_array",
+    "read_parquet",
     "read_jsonl",
     "read_records",
     "read_rows",

@@ -15,6 +15,7 @@ import orjson
 
 from .compressed import strip_suffix
 from .jsonsplit import json_items
+from .parquet import MAGIC as PARQUET_MAGIC
 from .platform import unwrap
 from .source import HEAD_SIZE, ByteSource, BytesHandle
 
@@ -52,6 +53,8 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
     finally:
         if not isinstance(path, ByteSource):
             source.close()
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
     text = head.lstrip(b" \t\r\n")  # a leading BOM is already skipped; any other is content
     suffix = Path(strip_suffix(source.name) if source.compression else source.name).suffix.lower()
     if re.match(rb"window\.YTD\.[\w.]+\s*=", text):  # the assignment, not just the name

@@ -13,6 +13,7 @@ from .json_array import read_json_array
 from .jsonl import jsonl_records, read_jsonl
 from .lines import LineBlock, block_lines
 from .mastodon import MASTODON
+from .parquet import read_parquet
 from .records import BadRecord, Record
 from .detect import detect_format
 from .source import ByteSource
@@ -37,6 +38,7 @@ READERS: dict[str, Callable[[ByteSource], Iterator[Record | BadRecord]]] = {
     "csv": read_csv,
     "tsv": read_tsv,
     "text": read_text_lines,
+    "parquet": read_parquet,
 }
 # The platform formats know where their text and thread live.
 PLATFORMS = {platform.name: platform for platform in (X_API, X_ARCHIVE, MASTODON, BLUESKY)}
