@@ -75,3 +75,37 @@ def toy_model_path(toy_model, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("models") / "toy.joblib"
     toy_model.save(path)
     return path
+
+
+COMPRESSIONS = ("gzip", "bzip2", "xz", "zstd")
+COMPRESSED_SUFFIX = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz", "zstd": ".zst"}
+
+
+def compress(data: bytes, kind: str, *, pieces: int = 1) -> bytes:
+    """``data`` compressed as the command-line tools would, in ``pieces`` concatenated
+    streams (gzip members, bzip2/xz streams, zstd frames); zstd frames use a 2 GiB window
+    and no content size, as `zstd --long=31` writes the Reddit dumps."""
+    import bz2
+    import gzip
+    import io
+    import lzma
+
+    import zstandard
+
+    size = -(-len(data) // pieces) if data else 1
+    parts = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+    out = []
+    for part in parts:
+        if kind == "gzip":
+            out.append(gzip.compress(part, mtime=0))
+        elif kind == "bzip2":
+            out.append(bz2.compress(part))
+        elif kind == "xz":
+            out.append(lzma.compress(part))
+        else:
+            params = zstandard.ZstdCompressionParameters.from_level(3, window_log=31, enable_ldm=True, write_checksum=True)
+            buf = io.BytesIO()
+            with zstandard.ZstdCompressor(compression_params=params).stream_writer(buf, closefd=False) as writer:
+                writer.write(part)
+            out.append(buf.getvalue())
+    return b"".join(out)

@@ -472,7 +472,7 @@ class Reasons:
         "every record before it was read"
     )
     CUT_OFF = "the {kind} data is cut off at byte {offset} of the file (an incomplete download or copy?)"
-    CORRUPT = "the {kind} data is corrupt in bytes {start}-{end} of the file ({why})"
+    CORRUPT = "the {kind} data is corrupt (found in bytes {start}-{end} of the file: {why})"
     # -- a value of a DataFrame that label_frame cannot label (stance_reason) --------------
     FRAME_EMPTY = "the text is empty or only whitespace, so it takes no stance: off-topic"
     FRAME_MISSING = "the text is missing (None, NaN or pd.NA), so it was not labelled"

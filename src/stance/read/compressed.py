@@ -10,7 +10,9 @@ as the Reddit dumps do).
 A file that is cut off, or whose compressed data is corrupt, does not raise: the handle
 ends there, as if the file ended, and :attr:`Decompressed.problem` says what happened and
 where (the byte offset in the compressed file). Readers thus give every record before the
-damage; the caller then reports it (see :func:`stance.read.formats.records_of`).
+damage; the caller then reports it (see :func:`stance.read.formats.records_of`). The
+unfinished line the damage cut through is never handed out (it would be a cut-off record,
+which plain text would label as if whole): it is the raw input of that report.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from typing import IO, Any
 
 from ..errors import Errors, Reasons
 
-RAW_BLOCK = 1 << 16  # compressed bytes fed to the decompressor at a time
+RAW_BLOCK = 1 << 16  # compressed bytes read from the file at a time
+FEED_SIZE = 1 << 12  # compressed bytes fed to the decompressor at a time
+HOLD_LIMIT = 1 << 20  # an unfinished line held back up to this size (a record's limit)
 ZSTD_MAX_WINDOW = 1 << 31  # zstd --long=31, the largest window the format allows
 SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd", ".zstd": "zstd"}
 COMPRESSIONS = ("gzip", "bzip2", "xz", "zstd")
@@ -101,20 +105,28 @@ class Decompressed:
         self._errors = _errors()
         self._decoder = _decompressor(kind)
         self._fed = False  # the current stream has been given data and has not ended
-        self._pending = head  # compressed bytes read but not yet fed
+        self._pending = head  # compressed bytes read; those from _next on are not yet fed
+        self._next = 0
         self._buf = b""
         self._pos = 0
+        self._tail = b""  # decompressed bytes after the last newline, not yet handed out
+        self.withheld = b""  # the unfinished last line of a damaged input
         self._done = False
 
     def _fill(self) -> bool:
         """Decompress more into the buffer; False when there is no more."""
         while not self._done:
-            data, self._pending = (self._pending, b"") if self._pending else (self.raw.read(RAW_BLOCK), b"")
+            if self._next >= len(self._pending):
+                self._pending, self._next = self.raw.read(RAW_BLOCK), 0
+            # fed in small pieces: what decodes before a corrupt piece is kept, and the
+            # damage is located to within a piece
+            data = self._pending[self._next : self._next + FEED_SIZE]
+            self._next += len(data)
             if not data:
                 if self._fed:
                     self._damaged(Reasons.CUT_OFF.format(kind=self.kind, offset=self.consumed))
                 self._done = True
-                return False
+                return self._keep(b"", last=not self._fed)
             start = self.consumed
             self.consumed += len(data)
             try:
@@ -128,23 +140,34 @@ class Decompressed:
                 rest = self._decoder.unused_data
                 self._fed = False
                 self._decoder = _decompressor(self.kind)
-                if rest.strip(b"\x00"):  # zero bytes after the last stream are padding
+                if rest.strip(b"\x00") or self._next < len(self._pending):  # zero bytes at the end are padding
                     self.consumed -= len(rest)
-                    self._pending = rest
-            if out:
-                self._keep(out)
+                    self._pending, self._next = rest + self._pending[self._next :], 0
+            if self._keep(out):
                 return True
         return False
 
-    def _keep(self, out: bytes) -> None:
-        self._buf = self._buf[self._pos :] + out if self._pos < len(self._buf) else out
+    def _keep(self, out: bytes, *, last: bool = False) -> bool:
+        """Add ``out`` to the buffer, holding back a last, unfinished line until the next
+        output or the clean end: when the data turns out damaged, that line is the damaged
+        record (``withheld``), never a cut-off record. Whether any bytes were added."""
+        data = self._tail + out if self._tail else out
+        cut = len(data) if last else data.rfind(b"\n") + 1
+        if len(data) - cut > HOLD_LIMIT:  # no newline for that long: not a line format
+            cut = len(data)
+        self._tail = data[cut:]
+        if not cut:
+            return False
+        released = data[:cut]
+        self._buf = self._buf[self._pos :] + released if self._pos < len(self._buf) else released
         self._pos = 0
-        self.produced += len(out)
-        self.newlines += out.count(b"\n")
+        self.produced += cut
+        self.newlines += released.count(b"\n")
+        return True
 
     def _damaged(self, what: str) -> None:
-        line = self.newlines + 1
-        self.problem = Reasons.DAMAGED.format(what=what, produced=self.produced, line=line)
+        self.withheld, self._tail = self._tail, b""
+        self.problem = Reasons.DAMAGED.format(what=what, produced=self.produced, line=self.newlines + 1)
 
     def read(self, n: int = -1) -> bytes:
         if n < 0:

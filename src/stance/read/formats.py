@@ -14,7 +14,7 @@ from .jsonl import jsonl_records, read_jsonl
 from .lines import LineBlock, block_lines
 from .mastodon import MASTODON
 from .parquet import read_parquet
-from .records import BadRecord, Record
+from .records import BadRecord, Record, raw_head
 from .detect import detect_format
 from .source import ByteSource
 from .text import read_text_lines, text_records
@@ -93,7 +93,7 @@ def damage_record(source: ByteSource) -> BadRecord | None:
     the content in which it ended (its reason has the byte offset in the file), or None."""
     if source.damage is None:
         return None
-    return BadRecord(source.lines_read + 1, "", source.damage, source.position, "line")
+    return BadRecord(source.lines_read + 1, raw_head(source.withheld), source.damage, source.position, "line")
 
 
 def open_records(

@@ -94,6 +94,11 @@ class ByteSource:
         return self.handle.problem if isinstance(self.handle, Decompressed) else None
 
     @property
+    def withheld(self) -> bytes:
+        """The unfinished line a damaged compressed input ended in (never handed out)."""
+        return self.handle.withheld if isinstance(self.handle, Decompressed) else b""
+
+    @property
     def lines_read(self) -> int:
         """Newlines in the content decompressed so far (compressed input only, else 0)."""
         return self.handle.newlines if isinstance(self.handle, Decompressed) else 0
