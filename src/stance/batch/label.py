@@ -40,6 +40,7 @@ class Summary:
     resumed_at: int = 0
     seconds: float = 0.0
     stopped: str | None = None
+    damage: str | None = None  # the file, and why its compressed data ended early (also an error record)
 
     def resume_from(self, state: dict[str, Any]) -> None:
         """Start from the counts of an interrupted run's last checkpoint (if any)."""
@@ -78,6 +79,8 @@ class Summary:
             f"Read {self.read} records ({self.format}){resumed}: labelled {self.labelled}, "
             f"rejected {self.rejected}{this_run} in {self.seconds:.1f}s ({rate:,.0f} records/s)."
         )
+        if self.damage:
+            lines.append(f"{self.damage}.")
         if self.output and not self.stopped:
             lines.append(f"Wrote {self.output}.")
         if self.rejected:
@@ -208,6 +211,8 @@ def label_file(
         if damage is not None:  # (records_of adds it for the other formats)
             result = chunks.label_chunk([damage], spec, model)
             _collect(iter([((byte_source.position, damage.number), result)]), summary, partial, bar, lines=True, strict=strict, where=None if bar is None or not byte_source.size else where)
+        if byte_source.damage:
+            summary.damage = f"'{byte_source.name}' is damaged: {byte_source.damage}"
     except InputError:  # the input is unusable (not the format it was read as)
         unusable = True
         raise
