@@ -57,7 +57,7 @@ def test_empty_and_whitespace_text_is_off_topic_with_a_reason(toy_model):
     assert out["stance"].tolist()[:2] == [OFF_TOPIC, OFF_TOPIC]
     assert out[proba_columns(toy_model)].iloc[:2].isna().all().all()
     assert out[REASON_COLUMN].tolist()[:2] == [stance.errors.Reasons.FRAME_EMPTY] * 2 and "no stance" in out[REASON_COLUMN][0]
-    assert out[REASON_COLUMN][2] is None
+    assert out[REASON_COLUMN][2] is pd.NA and out["stance"].dtype == "string"
 
 
 @pytest.mark.parametrize("missing", [None, np.nan, pd.NA])
@@ -70,7 +70,7 @@ def test_missing_text_is_an_error_listing_the_rows(missing, toy_model):
 def test_missing_and_non_string_text_are_marked_with_errors_mark(toy_model):
     df = pd.DataFrame({"text": pd.array(["so true", pd.NA, "bad idea"], dtype="string")})
     out = label_frame(df, model=toy_model, errors="mark")
-    assert out["stance"].iloc[1] is None and "missing" in out[REASON_COLUMN].iloc[1]
+    assert out["stance"].iloc[1] is pd.NA and "missing" in out[REASON_COLUMN].iloc[1]
     assert out[proba_columns(toy_model)].iloc[1].isna().all() and out["stance"].iloc[[0, 2]].notna().all()
     numbers = label_frame(pd.DataFrame({"text": ["ok", 3]}), model=toy_model, errors="mark")
     assert numbers[REASON_COLUMN].iloc[1] == "the text is a int, not a string, so it was not labelled"

@@ -120,7 +120,13 @@ def worker_model(ref: ModelRef) -> Any:
         return _MODELS[ref.cache_key]
 
 
-class _ModelPlugin:
+try:  # the base class distributed requires of a worker plugin; this module imports without it
+    from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
+except ImportError:  # pragma: no cover - without the extra, no plugin is ever registered
+    _WorkerPlugin = object  # type: ignore[misc,assignment]
+
+
+class _ModelPlugin(_WorkerPlugin):  # type: ignore[misc,valid-type]
     """A worker plugin that puts one model object in each worker's cache when it starts."""
 
     def __init__(self, key: str, model: Any) -> None:
@@ -176,7 +182,7 @@ def label(
     import dask.dataframe as dd
     import numpy as np
 
-    from .frame import label_frame, output_columns
+    from .frame import TEXT_DTYPE, label_frame, output_columns
 
     if not isinstance(ddf, dd.DataFrame):
         raise InputError(Errors.E341.format(kind=type(ddf).__name__))
@@ -188,7 +194,7 @@ def label(
         ddf._meta, text=text, context=context, target=target, model=worker_model(ref), min_confidence=min_confidence, errors=errors
     )
     added = output_columns(labels, min_confidence=min_confidence)
-    meta = meta.astype({c: (np.float64 if c.startswith("stance_proba_") else object) for c in added})
+    meta = meta.astype({c: (np.float64 if c.startswith("stance_proba_") else TEXT_DTYPE) for c in added})
     return ddf.map_partitions(
         _label_partition, ref, text, context, target, min_confidence, errors, meta=meta, align_dataframes=False,
     )
@@ -302,6 +308,8 @@ def label_one(source: str, output: str, options: dict[str, Any], ref: ModelRef) 
     from .batch.checkpoint import RunFiles
 
     resume = RunFiles.beside(Path(output), None).progress.exists()
+    # without its output the file is not done, and an errors file beside it is a stale one
+    options = {**options, "force": options.get("force") or not Path(output).exists()}
     summary = label_file(source, output, model=worker_model(ref), resume=resume, jobs=1, progress=False, **options)
     return {
         "input": source, "read": summary.read, "labelled": summary.labelled, "rejected": summary.rejected,

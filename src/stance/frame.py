@@ -32,6 +32,9 @@ OFF_TOPIC = "off-topic"  # the stance of a text that is empty or only whitespace
 UNCERTAIN = "uncertain"  # below min_confidence, as `stance label --min-confidence` writes
 BATCH_ROWS = 10_000  # rows per predict_proba call: memory stays bounded on a large frame
 REASON_COLUMN = "stance_reason"
+# pandas' nullable string dtype (a null is pd.NA): the same under pandas 2 and 3, and
+# written to Parquet as strings (an object column of None would not be, from Dask)
+TEXT_DTYPE = "string"
 
 
 def proba_column(label: str) -> str:
@@ -79,7 +82,8 @@ def label_frame(
     pandas.DataFrame
         ``df`` with ``stance``, one ``stance_proba_<label>`` column per label of the model
         (float64, NaN where the model was not asked), ``stance_top`` with
-        ``min_confidence``, and ``stance_reason`` (None where the model labelled the row).
+        ``min_confidence``, and ``stance_reason`` (``<NA>`` where the model labelled the
+        row). ``stance``, ``stance_top`` and ``stance_reason`` have the ``"string"`` dtype.
         Stance columns already in ``df`` (a frame labelled before) are replaced.
 
     Raises
@@ -149,12 +153,12 @@ def label_frame(
         for i, b, ok in zip(good, best, confident):
             top[i] = labels[b]
             stance[i] = labels[b] if ok else UNCERTAIN
-    added: dict[str, Any] = {"stance": pd.Series(stance, index=df.index, dtype=object)}
+    added: dict[str, Any] = {"stance": pd.Series(stance, index=df.index, dtype=TEXT_DTYPE)}
     for j, label in enumerate(labels):
         added[proba_column(label)] = pd.Series(proba[:, j], index=df.index, dtype="float64")
     if min_confidence is not None:
-        added["stance_top"] = pd.Series(top, index=df.index, dtype=object)
-    added[REASON_COLUMN] = pd.Series(reason, index=df.index, dtype=object)
+        added["stance_top"] = pd.Series(top, index=df.index, dtype=TEXT_DTYPE)
+    added[REASON_COLUMN] = pd.Series(reason, index=df.index, dtype=TEXT_DTYPE)
     stale = [c for c in df.columns if isinstance(c, str) and (c in ("stance", "stance_top", REASON_COLUMN) or c.startswith("stance_proba_"))]
     kept = df.drop(columns=stale) if stale else df
     return pd.concat([kept, pd.DataFrame(added, index=df.index)], axis=1)
