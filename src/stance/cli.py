@@ -257,18 +257,22 @@ def label(
 
 def _label_on_dask(data: list[str], output: Path, scheduler: str, *, model_path: Path | None, to: str | None, force: bool, quiet: bool, **options: Any) -> None:
     """`stance label --dask`: connect (or start a LocalCluster), label the files, report."""
-    from .dask import connect, label_files, parse_scheduler, require_dask
+    from .dask import connect, label_files, parse_scheduler, pending, require_dask
     from .errors import InputError
 
     require_dask("--dask")
     parse_scheduler(scheduler)  # a bad value fails before a cluster starts
     if output.exists() and not output.is_dir():
         raise InputError(Errors.E332.format(path=output))
-    client, cluster = connect(scheduler)
+    if not pending(data, output, to=to, force=force):  # a re-run with nothing left: no cluster needed
+        client, cluster = None, None
+    else:
+        client, cluster = connect(scheduler)
     try:
         summary = label_files(data, output, client=client, model=model_path, to=to, force=force, progress=not quiet, **options)
     finally:
-        client.close()
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
     if not quiet or summary.exit_code or summary.failures:

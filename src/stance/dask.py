@@ -301,6 +301,12 @@ def is_complete(output: Path) -> bool:
     return output.exists() and not RunFiles.beside(output, None).progress.exists()
 
 
+def pending(patterns: list[str], out_dir: str | os.PathLike[str], *, to: str | None = None, force: bool = False) -> list[Path]:
+    """The input files :func:`label_files` would label (all of them with ``force``)."""
+    plan = plan_outputs(expand_inputs(patterns), Path(out_dir), to or "jsonl")
+    return [source for source, output in plan if force or not is_complete(output)]
+
+
 def label_one(source: str, output: str, options: dict[str, Any], ref: ModelRef) -> dict[str, Any]:
     """Label one file on a worker (a task of :func:`label_files`): a retried task, after
     its worker was lost, resumes from the file's last checkpoint."""
@@ -368,7 +374,8 @@ def label_files(
         Directory for one output and (when a record is rejected) one errors file per input,
         named after it (:func:`output_name`).
     client
-        A ``distributed.Client``.
+        A ``distributed.Client``; None will do when every file is complete (see
+        :func:`pending`).
     model
         A model path or None (the shipped default), loaded once per worker; a model object
         is sent to each worker once.
@@ -413,9 +420,11 @@ def label_files(
             summary.skipped.append(str(source))
             continue
         todo.append((source, output))
-    if progress:
+    if todo and client is None:
+        raise ValueError("label_files needs a distributed client when some file is to be labelled")
+    if progress and todo:
         print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr)
-    ref = model_ref(model)
+    ref = model_ref(model) if todo else ModelRef()
     options = {**options, "to": fmt_out, "force": force}
     futures = {
         client.submit(label_one, str(source), str(output), options, ref, key=f"stance-label-{uuid.uuid4().hex[:8]}-{output.name}", pure=False): source
