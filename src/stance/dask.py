@@ -432,7 +432,7 @@ def label_files(
     }
     bar = _files_bar(len(plan), len(summary.skipped)) if progress else None
     try:
-        for future in as_completed(futures):
+        for future in as_completed(futures) if futures else ():
             try:
                 summary.add(future.result())
             except Exception as exc:  # the file's own error (unusable input, ...), or a lost task
