@@ -345,7 +345,7 @@ def connect(scheduler: str) -> tuple[Any, Any]:
     if kind == "local":
         cluster = LocalCluster(
             n_workers=value, threads_per_worker=1, processes=True, dashboard_address=":0",
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # a failed file is reported once, by label_files
         )
         return Client(cluster), cluster
     if value.endswith(".json"):
