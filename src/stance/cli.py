@@ -72,26 +72,33 @@ def _parse_where(where: tuple[str, ...]) -> dict[str, set[str]]:
 
 @main.command()
 @click.argument("data", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the model (.joblib).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the model (.stance).")
 @click.option("--text-field", default="text", show_default=True, help="Field holding the reply text.")
 @click.option("--label-field", default="label", show_default=True, help="Field holding the gold label.")
-@click.option("--context-field", default="context", show_default=True, help="Field holding the post replied to, if any.")
+@click.option("--context-field", default="context", show_default=True, help="Field holding the post the stance is about (the thread's root post), if any.")
+@click.option("--parent-field", default="parent", show_default=True, help="Field holding the post a reply answers, when that is another reply.")
 @click.option("--target-field", default="target", show_default=True, help="Field holding the stance target, if any.")
+@click.option("--prior", default="default", show_default=True, help="Model to start from: 'default' (the shipped model), a model file, or 'none' to learn from DATA alone.")
 @click.option("--format", "input_format", type=click.Choice(ROW_FORMATS), default=None, help="Input format (detected by default).")
 @click.option("--where", multiple=True, metavar="FIELD=V1[,V2]", help="Train only on rows whose FIELD is one of the values (repeatable).")
 @click.option("--cv", type=click.IntRange(min=2), default=None, help="Also report repeated stratified K-fold cross-validation.")
 @click.option("--cv-repeats", type=click.IntRange(min=1), default=5, show_default=True, help="Repeats of the K-fold split.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed; same data and seed give the same model.")
-@click.option("--pipeline", default="blank", show_default=True, help="spaCy pipeline: 'blank' or an installed package such as en_core_web_sm.")
+@click.option("--spacy-pipeline", default=None, help="With --prior none: spaCy pipeline, 'blank' (default) or an installed package such as en_core_web_sm.")
+@click.option("--pipeline", default=None, hidden=True, help="Deprecated spelling of --spacy-pipeline.")
 @click.option("--card", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a Markdown model card here.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 def train(
-    data: tuple[Path, ...], output: Path, text_field: str, label_field: str, context_field: str, target_field: str,
-    input_format: str | None, where: tuple[str, ...], cv: int | None, cv_repeats: int, seed: int,
-    pipeline: str, card: Path | None, force: bool,
+    data: tuple[Path, ...], output: Path, text_field: str, label_field: str, context_field: str, parent_field: str,
+    target_field: str, prior: str, input_format: str | None, where: tuple[str, ...], cv: int | None, cv_repeats: int,
+    seed: int, spacy_pipeline: str | None, pipeline: str | None, card: Path | None, force: bool,
 ) -> None:
-    """Train a model on one or more DATA files (JSONL, JSON, CSV or TSV rows with a text and a label)."""
-    from .classifier import cross_validate, train as train_model
+    """Train a model on one or more DATA files (JSONL, JSON, CSV or TSV rows with a text and a label).
+
+    By default the model starts from the shipped default model (--prior default), so that a
+    few dozen labels of your own thread adjust what it already knows.
+    """
+    from .training import cross_validate, train as train_model
     from .errors import InputError
     from .read import read_rows
 
@@ -100,12 +107,19 @@ def train(
     rows = [row for path in data for row in read_rows(path, format=input_format)]
     conditions = _parse_where(where)
     rows = [r for r in rows if all(str(r.get(f)) in vals for f, vals in conditions.items())]
-    fields = dict(text_field=text_field, label_field=label_field, context_field=context_field, target_field=target_field)
+    fields = dict(
+        text_field=text_field, label_field=label_field, context_field=context_field, parent_field=parent_field,
+        target_field=target_field,
+    )
+    spacy_pipeline = _renamed("--pipeline", pipeline, "--spacy-pipeline", spacy_pipeline)
+    options: dict[str, Any] = {"prior": None if prior.lower() == "none" else prior}
+    if spacy_pipeline is not None:
+        options["spacy_pipeline"] = spacy_pipeline
     cv_result = None
     if cv:
-        cv_result = cross_validate(rows, folds=cv, repeats=cv_repeats, random_state=seed, pipeline=pipeline, **fields)
+        cv_result = cross_validate(rows, folds=cv, repeats=cv_repeats, random_state=seed, **options, **fields)
         click.echo(_format_cv(cv_result), err=True)
-    model = train_model(rows, random_state=seed, pipeline=pipeline, **fields)
+    model = train_model(rows, random_state=seed, **options, **fields)
     model.metadata["training_file"] = ", ".join(path.name for path in data)
     if where:
         model.metadata["where"] = list(where)
@@ -172,6 +186,7 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 @click.argument("data", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the labelled rows (.jsonl, .csv, .tsv or .parquet).")
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
+@click.option("--trust-pickle", is_flag=True, help="Allow a model file written before stance 0.2 (a pickle, which runs code when loaded): only for files you trust.")
 @click.option("--format", "input_format", type=click.Choice(FORMATS), default=None, help="Input format (detected from the content by default).")
 @click.option("--to", "output_to", type=click.Choice(OUTPUT_FORMATS), default=None, help="Output format (default: from the output's extension, else JSONL).")
 @click.option("--text-field", default=None, help="Field (or path such as record.text) with the reply text. [default: text, or the platform format's own field]")
@@ -190,7 +205,7 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 @click.option("--checkpoint-every", "checkpoint_seconds", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Seconds between resume checkpoints (0: after every chunk); a resumed run redoes at most this much work.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (unless records were rejected).")
 def label(
-    data: str, output: Path, model_path: Path | None, input_format: str | None, output_to: str | None,
+    data: str, output: Path, model_path: Path | None, trust_pickle: bool, input_format: str | None, output_to: str | None,
     text_field: str | None, id_field: str | None, context_field: str | None, target_field: str,
     min_confidence: float | None, explain: int, errors_path: Path | None, strict: bool, resume: bool, force: bool,
     jobs: int, chunk_size: int, batch_size: int | None, checkpoint_seconds: float, quiet: bool,
@@ -206,10 +221,10 @@ def label(
     import gc
 
     from .batch import label_file
-    from .classifier import resolve_model
+    from .model import resolve_model
 
     chunk_size = _renamed("--batch-size", batch_size, "--chunk-size", chunk_size)
-    model = resolve_model(model_path)
+    model = resolve_model(model_path, trust_pickle=trust_pickle)
     # The model and the imported modules live until the process ends; freezing them keeps
     # the garbage collector from rescanning them on every collection.
     gc.freeze()
@@ -252,7 +267,7 @@ def annotate(
     from .annotate import LabelFile, annotate as run, assign_keys, load_items, load_queue, order_items
 
     if label_list is None:
-        from .classifier import DEFAULT_LABELS
+        from .scoring import DEFAULT_LABELS
 
         label_list = ",".join(DEFAULT_LABELS)
     keys = assign_keys([label for label in label_list.split(",")])
@@ -276,6 +291,7 @@ def annotate(
 @main.command()
 @click.argument("dump", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
+@click.option("--trust-pickle", is_flag=True, help="Allow a model file written before stance 0.2 (a pickle, which runs code when loaded): only for files you trust.")
 @click.option("-n", "n", type=click.IntRange(min=1), default=50, show_default=True, help="How many replies to suggest.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the suggestions (JSONL), best first.")
 @click.option("--strategy", type=click.Choice(["margin", "entropy", "random"]), default="margin", show_default=True, help="Uncertainty measure, or random as a control.")
@@ -288,7 +304,7 @@ def annotate(
 @click.option("--target-field", default="target", show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 def suggest(
-    dump: Path, model_path: Path | None, n: int, output: Path, strategy: str, diversity: float, seed: int,
+    dump: Path, model_path: Path | None, trust_pickle: bool, n: int, output: Path, strategy: str, diversity: float, seed: int,
     exclude: tuple[Path, ...], text_field: str, id_field: str, context_field: str, target_field: str, force: bool,
 ) -> None:
     """Suggest the N replies in DUMP most worth labelling next.
@@ -298,7 +314,7 @@ def suggest(
     `stance_proba`. Feed it to `stance annotate DUMP --queue OUTPUT`.
     """
     from .annotate import LabelFile, load_items
-    from .classifier import resolve_model
+    from .model import resolve_model
     from .errors import InputError
     from .read import get_field
     from .suggest import suggest as pick, suggestion_rows
@@ -313,7 +329,7 @@ def suggest(
     skip = [i for i, item in enumerate(items) if item.id in labelled]
     if len(skip) == len(items):
         raise InputError(Errors.E067.format(path=dump, reason=Reasons.ALL_LABELLED.format(n=len(items), files=", ".join(map(str, exclude)))))
-    model = resolve_model(model_path)
+    model = resolve_model(model_path, trust_pickle=trust_pickle)
     examples = [
         {"text": item.text, "context": item.context, "target": get_field(item.fields, target_field)} for item in items
     ]
@@ -365,6 +381,7 @@ def summarize(labelled: Path, by: str | None, field: str, plot: Path | None, as_
 @click.option("--annotator-field", default="annotator", show_default=True, help="Long format: field holding the annotator.")
 @click.option("--labels", "labels_option", default=None, metavar="L1,L2,...", help="The allowed labels; any other label is an error. Also sets the label count for Gwet's AC1.")
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Add this model as one more annotator and report model-vs-human agreement.")
+@click.option("--trust-pickle", is_flag=True, help="Allow a model file written before stance 0.2 (a pickle, which runs code when loaded): only for files you trust.")
 @click.option("--text-field", default="text", show_default=True, help="With --model: field holding the text to label.")
 @click.option("--context-field", default="context", show_default=True, help="With --model: field holding the post replied to, if any.")
 @click.option("--target-field", default="target", show_default=True, help="With --model: field holding the stance target, if any.")
@@ -375,7 +392,7 @@ def summarize(labelled: Path, by: str | None, field: str, plot: Path | None, as_
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def agree(
     files: tuple[Path, ...], on_field: str | None, label_field: str, item_field: str, annotator_field: str,
-    labels_option: str | None, model_path: Path | None, text_field: str, context_field: str, target_field: str,
+    labels_option: str | None, model_path: Path | None, trust_pickle: bool, text_field: str, context_field: str, target_field: str,
     n_boot: int, seed: int, top: int, input_format: str | None, as_json: bool,
 ) -> None:
     """How far annotators agree: percent agreement, Cohen's, Fleiss' and Krippendorff's
@@ -404,11 +421,11 @@ def agree(
     model_vs_human = None
     if model_path is not None:
         from .agreement import model_versus_humans
-        from .classifier import load_model
+        from .model import load_model
 
         name = "model" if "model" not in report.annotators else f"model:{model_path.stem}"
         model_vs_human = model_versus_humans(
-            rows, report, load_model(model_path), examples, name=name, labels=labels, n_boot=n_boot, seed=seed, text_field=text_field,
+            rows, report, load_model(model_path, trust_pickle=trust_pickle), examples, name=name, labels=labels, n_boot=n_boot, seed=seed, text_field=text_field,
         )
     if as_json:
         result = report.to_dict(disagreements=top)
@@ -417,3 +434,26 @@ def agree(
         click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo(format_report(report, model_vs_human=model_vs_human, top=top))
+
+
+@main.command()
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite an existing NEW file.")
+def convert(old: Path, new: Path, force: bool) -> None:
+    """Rewrite model file OLD, written before stance 0.2, in the current format as NEW.
+
+    OLD is a pickle, and loading it runs code: convert only files whose source you trust.
+    NEW holds the same model as JSON and arrays, and loading it never runs code.
+    """
+    from .errors import InputError
+    from .model import load_model
+
+    if new.exists() and not force:
+        raise InputError(Errors.E023.format(path=new))
+    model = load_model(old, trust_pickle=True)
+    from .artifact import FORMAT_VERSION
+
+    found = model.metadata.get("format")
+    digest = model.save(new)
+    click.echo(f"Converted {old} (format {found}) to {new} (format {FORMAT_VERSION}, sha256 {digest}).", err=True)

@@ -88,8 +88,8 @@ class Errors:
         "a {kind}."
     )
     E014 = (
-        "`context` must be one string (shared by all texts) or a sequence with one string "
-        "per text; got {n_context} contexts for {n_texts} texts."
+        "`{name}` must be one string (shared by all texts) or a sequence with one string "
+        "per text; got {n_values} values for {n_texts} texts."
     )
     E015 = (
         "This {name} is not trained yet. Call `fit` (or `stance.train`) before `{method}`."
@@ -242,6 +242,41 @@ class Errors:
         "max_lines must be at least 1; got {value}. Give the number of lines per block."
     )
     # --- agreement (E300-E329); E320+ are reasons a coefficient is undefined (None) ----
+    # Models: featurizing, training, priors, model files (E100-E199).
+    E100 = (
+        "classify() takes texts, not a DataFrame: it would read the column names as texts. "
+        "Use `stance.label_frame(df, text='column')`, which returns the frame with "
+        "`stance` and `stance_proba_<label>` columns, or pass `df['column']`."
+    )
+    E101 = "word_ngrams must be 1, 2 or 3, not {value!r}."
+    E102 = "char_ngrams must be (low, high) with 1 <= low <= high, or None; not {value!r}."
+    E103 = (
+        "Texts at positions {positions} are missing (None, NaN or NA), so they cannot be "
+        "labelled. Drop or fill them, or pass errors='mark' to get a null stance and a "
+        "reason for each."
+    )
+    E104 = "errors must be 'raise' or 'mark', not {value!r}."
+    E105 = (
+        "Unknown prior {value!r}: use 'default' (the shipped model), a path to a model "
+        "file, a loaded StanceModel, or None to train without one."
+    )
+    E106 = (
+        "'{path}' is a model file of format {found}, written before stance 0.2: it holds "
+        "pickles, and loading a pickle can run code. If you trust where the file came "
+        "from, load it with `stance.load_model(path, trust_pickle=True)` (or "
+        "`--trust-pickle`), and convert it once with `stance convert OLD NEW`; the new "
+        "file loads without running any code."
+    )
+    E108 = (
+        "Feature parameters ({params}) apply only to a model trained without a prior: "
+        "with a prior, the prior's featurizer is used as it is. Pass prior=None "
+        "(`--prior none`) to choose the features yourself."
+    )
+    E107 = (
+        "Cross-validation needs at least 2 examples of every label; {counts} has a label "
+        "with fewer. Label more replies of that kind, or leave --cv out."
+    )
+
     E300 = (
         "Annotation {index} is {kind}. Each annotation must be an (item, annotator, label) "
         "tuple or a mapping with 'item', 'annotator' and 'label' keys."
@@ -338,6 +373,10 @@ class Errors:
 class Warnings:
     """Warning templates: something still works, but not for much longer or not as asked."""
 
+    W100 = (
+        "The 'pipeline' feature parameter is now called 'spacy_pipeline' (the name of the "
+        "spaCy pipeline); 'pipeline' still works for now."
+    )
     W001 = (
         "{old} is deprecated and will be removed; use {new} instead (same meaning)."
     )

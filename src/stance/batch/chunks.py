@@ -51,7 +51,7 @@ class ChunkResult:
 
 def label_chunk(items: list[Record | BadRecord], spec: ChunkSpec, model: Any) -> ChunkResult:
     """Label one chunk: rows as JSONL bytes, error records as JSONL bytes, counts."""
-    from ..features import paused_gc
+    from ..memory import paused_gc
 
     with paused_gc():
         return _label_now(items, spec, model)
@@ -59,7 +59,7 @@ def label_chunk(items: list[Record | BadRecord], spec: ChunkSpec, model: Any) ->
 
 def label_lines(block: LineBlock, fmt: str, spec: ChunkSpec, model: Any) -> ChunkResult:
     """Parse one block of raw JSONL or text lines and label it (in a worker, in a parallel run)."""
-    from ..features import paused_gc
+    from ..memory import paused_gc
 
     with paused_gc():  # parsing allocates many small objects; see paused_gc
         items = parse_line_block(block, fmt)
@@ -68,7 +68,7 @@ def label_lines(block: LineBlock, fmt: str, spec: ChunkSpec, model: Any) -> Chun
 
 def chunks(records: Iterator[Record | BadRecord], size: int) -> Iterator[list[Record | BadRecord]]:
     """The records in lists of ``size`` (the last one shorter)."""
-    from ..features import paused_gc
+    from ..memory import paused_gc
 
     while True:
         with paused_gc():  # parsing allocates many small objects; see paused_gc
@@ -123,7 +123,7 @@ def _label_now(items: list[Record | BadRecord], spec: ChunkSpec, model: Any) -> 
     rows = b""
     counts: Counter[str] = Counter()
     if good:
-        from ..features import Examples
+        from ..examples import Examples
 
         proba = model.predict_proba(Examples(texts, contexts, targets))
         reasons = (

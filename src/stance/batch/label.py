@@ -167,7 +167,7 @@ def label_file(
     ModelNotFoundError, ModelIntegrityError
         When the model cannot be loaded.
     """
-    from ..classifier import resolve_model
+    from ..model import resolve_model
 
     started = time.perf_counter()
     source = str(source)
