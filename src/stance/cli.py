@@ -224,7 +224,9 @@ def label(
     pages, an X archive tweets.js, Mastodon statuses or Bluesky posts; the format is
     detected from the content. Bad records never stop the run: each goes to the errors
     file with its number and reason, and the exit status is 3. Exit status 2 means bad
-    arguments or an unusable model. An interrupted run continues with --resume.
+    arguments, an input that cannot be read (or where no record has the text field), an
+    unusable model, or an output that cannot be written. An interrupted run (Ctrl-C, a
+    full disk) continues with --resume; a second run on the same output refuses to start.
     """
     import gc
 
