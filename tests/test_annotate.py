@@ -279,3 +279,22 @@ def test_assign_keys(labels: list[str], expected: dict[str, str]) -> None:
 def test_assign_keys_rejects_duplicates() -> None:
     with pytest.raises(ValueError, match="more than once"):
         assign_keys(["yes", "no", "yes"])
+
+
+def test_an_undo_that_does_not_fit_on_disk_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "labels.jsonl"
+    out.write_bytes(
+        b'{"item": "a1", "annotator": "alice", "label": "critical"}\n'
+        b'{"item": "a2", "annotator": "alice", "label": "supportive"}\n'
+    )
+    script = (
+        "import resource\n"
+        "from stance.annotate import LabelFile\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (20, 20))\n"  # less than the copy without a2
+        f"LabelFile({str(out)!r}, 'alice').remove_last('a2')\n"
+    )
+    before = out.read_bytes()
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "OutputError: Cannot undo in labels file" in run.stderr
+    assert "the answer for item 'a2' is still in it" in run.stderr
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["labels.jsonl"]

@@ -21,7 +21,7 @@ import orjson
 from . import __version__
 from .errors import Errors, Reasons, StanceError, Warnings, likely_field
 from .read import FORMATS, ROW_FORMATS
-from .write import OUTPUT_FORMATS, check_output_folder
+from .write import OUTPUT_FORMATS, atomic_output, check_output_folder
 
 EXIT_BAD_INPUT = 2
 EXIT_REJECTED = 3  # some records were rejected (listed, never silently dropped)
@@ -123,8 +123,6 @@ def train(
     click.echo(f"Trained on {model.metadata['n_examples']} rows ({counts}); wrote {output} (sha256 {digest}).", err=True)
     if card:
         from .card import model_card
-
-        from .write import atomic_output
 
         text = model_card(model, cv_result, command=" ".join(["stance", *sys.argv[2:]]) if sys.argv[1:2] == ["train"] else None)
         with atomic_output(card, force=True) as handle:

@@ -55,6 +55,10 @@ class OutputError(StanceError, OSError):
     """An output cannot be written: its folder is missing or read-only, the disk is full, or
     another run is writing it. ``errno`` is the operating system's code, when there is one."""
 
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = code
+
 
 class Errors:
     """Message templates, formatted with ``str.format``."""
@@ -297,9 +301,9 @@ class Errors:
         "folder's permissions), then run the same command again to go on from this item."
     )
     E209 = (
-        "Cannot undo in labels file '{path}': {reason}. The file is unchanged (the answer for "
-        "item {item!r} is still in it). Free some space, then run the same command again; "
-        "to change that answer, label the item again after removing its line."
+        "Cannot undo in labels file '{path}': {reason}. The file is unchanged, so the answer "
+        "for item {item!r} is still in it. Free some space, remove that answer's line from the "
+        "file by hand, then run the same command again to label the item anew."
     )
     # --- agreement (E300-E329); E320+ are reasons a coefficient is undefined (None) ----
     E300 = (

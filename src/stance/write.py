@@ -68,9 +68,7 @@ def output_error(exc: OSError, path: str | os.PathLike[str]) -> OutputError:
         message = Errors.E202.format(path=path, reason=write_reason(exc, folder), kept=kept)
     else:
         message = Errors.E201.format(path=path, reason=write_reason(exc, folder), folder=folder)
-    error = OutputError(message)
-    error.errno = exc.errno
-    return error
+    return OutputError(message, exc.errno)
 
 
 def check_output_folder(path: str | os.PathLike[str]) -> None:

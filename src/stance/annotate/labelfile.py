@@ -144,7 +144,8 @@ class LabelFile:
         except OSError as exc:
             if isinstance(exc, StanceError):
                 raise
-            raise _failed(Errors.E208.format(item=item.id, path=self.path, reason=write_reason(exc, folder_of(self.path))), exc) from None
+            reason = write_reason(exc, folder_of(self.path))
+            raise OutputError(Errors.E208.format(item=item.id, path=self.path, reason=reason), exc.errno) from None
         return record
 
     def remove_last(self, item_id: str) -> bool:
@@ -160,7 +161,8 @@ class LabelFile:
         except OSError as exc:
             if isinstance(exc, StanceError):
                 raise
-            raise _failed(Errors.E209.format(item=item_id, path=self.path, reason=write_reason(exc, folder_of(self.path))), exc) from None
+            reason = write_reason(exc, folder_of(self.path))
+            raise OutputError(Errors.E209.format(item=item_id, path=self.path, reason=reason), exc.errno) from None
 
     def _remove_last(self, item_id: str) -> bool:
         with self._locked() as fd:
@@ -213,12 +215,6 @@ def _cut_back(fd: int, size: int) -> None:
         os.fsync(fd)
     except OSError:  # pragma: no cover - the torn line is then found by repair() next time
         pass
-
-
-def _failed(message: str, exc: OSError) -> OutputError:
-    error = OutputError(message)
-    error.errno = exc.errno
-    return error
 
 
 def _fsync_dir(directory: Path) -> None:

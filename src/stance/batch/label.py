@@ -188,9 +188,7 @@ def _write_failed(exc: OSError, files: RunFiles) -> OutputError:
         message = Errors.E203.format(
             folder=folder_of(files.output), reason=reason, output=files.output, records=records, partial=files.partial
         )
-    error = OutputError(message)
-    error.errno = exc.errno
-    return error
+    return OutputError(message, exc.errno)
 
 
 @_one_run_per_output

@@ -55,8 +55,7 @@ class RunLock:
             except BlockingIOError:
                 holder = _read_pid(fd)
                 os.close(fd)
-                error = OutputError(Errors.E205.format(path=output, lock=path, pid=f" (pid {holder})" if holder else ""))
-                raise error from None
+                raise OutputError(Errors.E205.format(path=output, lock=path, pid=f" (pid {holder})" if holder else "")) from None
             # A finishing run deletes the file it locked: make sure the lock is on the file
             # the path names now, or try again with the new one.
             try:
