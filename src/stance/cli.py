@@ -19,9 +19,9 @@ import click
 import orjson
 
 from . import __version__
-from .errors import Errors, Reasons, StanceError, Warnings
+from .errors import Errors, Reasons, StanceError, Warnings, likely_field
 from .read import FORMATS, ROW_FORMATS
-from .write import OUTPUT_FORMATS
+from .write import OUTPUT_FORMATS, atomic_output, check_output_folder
 
 EXIT_BAD_INPUT = 2
 EXIT_REJECTED = 3  # some records were rejected (listed, never silently dropped)
@@ -104,7 +104,14 @@ def train(
 
     if output.exists() and not force:
         raise InputError(Errors.E023.format(path=output))
-    rows = [row for path in data for row in read_rows(path, format=input_format)]
+    for path in (output, card) if card else (output,):
+        check_output_folder(path)  # before training, not after
+    rows = []
+    for path in data:
+        part = read_rows(path, format=input_format)
+        _require_field(part, path, text_field, "reply text", "--text-field")
+        _require_field(part, path, label_field, "label", "--label-field")
+        rows += part
     conditions = _parse_where(where)
     rows = [r for r in rows if all(str(r.get(f)) in vals for f, vals in conditions.items())]
     fields = dict(
@@ -131,8 +138,22 @@ def train(
     if card:
         from .card import model_card
 
-        card.write_text(model_card(model, cv_result, command=" ".join(["stance", *sys.argv[2:]]) if sys.argv[1:2] == ["train"] else None), encoding="utf-8")
+        text = model_card(model, cv_result, command=" ".join(["stance", *sys.argv[2:]]) if sys.argv[1:2] == ["train"] else None)
+        with atomic_output(card, force=True) as handle:
+            handle.write(text.encode("utf-8"))
         click.echo(f"Wrote model card {card}.", err=True)
+
+
+def _require_field(rows: list[dict[str, Any]], path: Path, field: str, role: str, option: str) -> None:
+    """Refuse a file where no row has ``field``: the name is wrong, not the rows."""
+    if rows and not any(field in row for row in rows):
+        from .errors import InputError
+
+        available = list(dict.fromkeys(str(name) for row in rows[:100] for name in row))
+        raise InputError(Errors.E207.format(
+            path=path, role=role, field=field, available=", ".join(available[:20]) or "none", option=option,
+            example=likely_field(field, available),
+        ))
 
 
 def _format_cv(result: dict[str, Any]) -> str:
@@ -166,17 +187,17 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
     if len(gold_rows) != len(pred_rows):
         raise InputError(Errors.E030.format(n_gold=len(gold_rows), n_pred=len(pred_rows), gold_field=gold_field, pred_field=pred_field))
 
-    def column(rows: list[dict[str, Any]], field: str, path: Path) -> list[str]:
+    def column(rows: list[dict[str, Any]], field: str, path: Path, option: str) -> list[str]:
         values = []
         for number, row in enumerate(rows, start=1):
             if row.get(field) is None:
-                raise InputError(Errors.E031.format(number=number, path=path, field=field, available=", ".join(map(str, row))))
+                raise InputError(Errors.E031.format(number=number, path=path, field=field, available=", ".join(map(str, row)), option=option))
             values.append(str(row[field]))
         return values
 
     result = scores(
-        column(gold_rows, gold_field, gold),
-        column(pred_rows, pred_field, predicted or gold),
+        column(gold_rows, gold_field, gold, "--gold-field"),
+        column(pred_rows, pred_field, predicted or gold, "--pred-field"),
         average_labels=average_labels.split(",") if average_labels else None,
     )
     click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() if as_json else format_scores(result))
@@ -216,7 +237,9 @@ def label(
     pages, an X archive tweets.js, Mastodon statuses or Bluesky posts; the format is
     detected from the content. Bad records never stop the run: each goes to the errors
     file with its number and reason, and the exit status is 3. Exit status 2 means bad
-    arguments or an unusable model. An interrupted run continues with --resume.
+    arguments, an input that cannot be read (or where no record has the text field), an
+    unusable model, or an output that cannot be written. An interrupted run (Ctrl-C, a
+    full disk) continues with --resume; a second run on the same output refuses to start.
     """
     import gc
 
@@ -276,10 +299,11 @@ def annotate(
         items = order_items(items, load_queue(queue, id_field=id_field), queue_path=queue)
     if not annotator.strip():
         raise click.BadParameter(Errors.E026, param_hint="--annotator")
+    check_output_folder(output)
     labels_file = LabelFile(output, annotator.strip())
-    dropped = labels_file.repair()
-    if dropped:
-        click.echo(f"Dropped an incomplete last line ({dropped} bytes) from {output}, left by an interrupted write.", err=True)
+    repaired = labels_file.repair()
+    if repaired:
+        click.echo("Warning: " + repaired, err=True)
     session = run(items, labels_file, keys)
     click.echo(
         f"\nSaved {session.labelled} label(s) this session to {output} ({session.undone} undone, {session.skipped} skipped). "
@@ -322,6 +346,7 @@ def suggest(
 
     if output.exists() and not force:
         raise InputError(Errors.E023.format(path=output))
+    check_output_folder(output)
     items = load_items(dump, text_field=text_field, id_field=id_field, context_field=context_field)
     labelled: set[str] = set()
     for path in exclude:
@@ -362,6 +387,8 @@ def summarize(labelled: Path, by: str | None, field: str, plot: Path | None, as_
 
     if plot is not None and plot.exists() and not force:
         raise InputError(Errors.E023.format(path=plot))
+    if plot is not None:
+        check_output_folder(plot)
     result = summarize_file(labelled, by=by, field=field)
     click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() if as_json else format_summary(result))
     if plot is not None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from ..errors import Errors, InputError, Reasons
+from ..errors import Errors, InputError, missing_file
 
 HEAD_SIZE = 1 << 16  # bytes that detection looks at, and read at a time by default
 READ_SIZE = 1 << 20  # bytes read at a time when cutting line blocks or skipping
@@ -42,7 +42,7 @@ class ByteSource:
             return cls(sys.stdin.buffer, "<stdin>")
         path = Path(path)
         if not path.is_file():
-            raise InputError(Errors.E020.format(path=path, reason=Reasons.NO_SUCH_FILE))
+            raise InputError(Errors.E020.format(path=path, reason=missing_file(path)))
         return cls(open(path, "rb"), str(path), path.stat().st_size)
 
     @classmethod
