@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -138,17 +139,69 @@ def test_kill_mid_session_loses_nothing_answered(dump: Path, tmp_path: Path) -> 
     assert answers(out) == {"a1": "supportive", "a2": "critical", "a3": "off-topic"}
     assert out.read_bytes().endswith(b"\n")
 
-    # A write torn by a crash is dropped, and labelling goes on from there.
+    # A write torn by a crash is reported with its line number and removed, never glued
+    # to the next answer; its item is asked again.
     with open(out, "ab") as handle:
         handle.write(b'{"item": "a4", "annot')
     child = spawn(str(dump), "--annotator", "alice", "-o", str(out), cwd=tmp_path)
-    child.expect("Dropped an incomplete last line")
+    child.expect(r"line 4 is incomplete \(21 bytes without a line end")
+    child.expect("answer it again")
     show(child, "a4")
     press(child, "s", "saved")
     show(child, "a5")
     child.send("q")
     finish(child)
     assert answers(out) == {"a1": "supportive", "a2": "critical", "a3": "off-topic", "a4": "supportive"}
+    assert all(line.endswith(b"}") for line in out.read_bytes().splitlines())
+
+
+def test_kill_9_between_answers_then_restart_asks_only_the_unanswered(dump: Path, tmp_path: Path) -> None:
+    out = tmp_path / "labels.jsonl"
+    for answered, key, following in [("a1", "s", "a2"), ("a2", "c", "a3")]:
+        child = spawn(str(dump), "--annotator", "alice", "-o", str(out), cwd=tmp_path)
+        show(child, answered)
+        press(child, key, "saved")
+        show(child, following)  # the next reply is on screen: between answers
+        child.kill(signal.SIGKILL)
+        child.close(force=True)
+    assert answers(out) == {"a1": "supportive", "a2": "critical"}
+    child = spawn(str(dump), "--annotator", "alice", "-o", str(out), cwd=tmp_path)
+    assert "incomplete" not in show(child, "a3")
+    child.send("q")
+    finish(child)
+
+
+def test_a_whole_last_answer_without_a_line_end_is_kept(dump: Path, tmp_path: Path) -> None:
+    out = tmp_path / "labels.jsonl"
+    out.write_bytes(b'{"item": "a1", "annotator": "alice", "label": "critical"}')  # saved by an editor
+    child = spawn(str(dump), "--annotator", "alice", "-o", str(out), cwd=tmp_path)
+    child.expect(r"line 1 had no line end")
+    show(child, "a2")
+    press(child, "s", "saved")
+    show(child, "a3")
+    child.send("q")
+    finish(child)
+    assert answers(out) == {"a1": "critical", "a2": "supportive"}
+
+
+def test_an_answer_that_does_not_fit_on_disk_is_not_half_written(dump: Path, tmp_path: Path) -> None:
+    """A write cut short by the file-size limit (as by a full disk) leaves the file as it
+    was, and says so; nothing torn is left for the next session."""
+    out = tmp_path / "labels.jsonl"
+    out.write_bytes(b'{"item": "a1", "annotator": "alice", "label": "critical"}\n')
+    limit = out.stat().st_size + 40  # room for part of the next answer, not all of it
+    script = (
+        "import resource, sys\n"
+        "from stance.annotate import LabelFile, load_items\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+        f"item = load_items({str(dump)!r})[1]\n"
+        f"LabelFile({str(out)!r}, 'alice').append(item, 'supportive')\n"
+    )
+    before = out.read_bytes()
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "OutputError: Cannot save the answer for item 'a2'" in run.stderr
+    assert "file-size limit" in run.stderr and "nothing of this one" in run.stderr
+    assert out.read_bytes() == before
 
 
 def test_two_annotators_share_one_file(dump: Path, tmp_path: Path) -> None:
@@ -226,3 +279,22 @@ def test_assign_keys(labels: list[str], expected: dict[str, str]) -> None:
 def test_assign_keys_rejects_duplicates() -> None:
     with pytest.raises(ValueError, match="more than once"):
         assign_keys(["yes", "no", "yes"])
+
+
+def test_an_undo_that_does_not_fit_on_disk_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "labels.jsonl"
+    out.write_bytes(
+        b'{"item": "a1", "annotator": "alice", "label": "critical"}\n'
+        b'{"item": "a2", "annotator": "alice", "label": "supportive"}\n'
+    )
+    script = (
+        "import resource\n"
+        "from stance.annotate import LabelFile\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (20, 20))\n"  # less than the copy without a2
+        f"LabelFile({str(out)!r}, 'alice').remove_last('a2')\n"
+    )
+    before = out.read_bytes()
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "OutputError: Cannot undo in labels file" in run.stderr
+    assert "the answer for item 'a2' is still in it" in run.stderr
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["labels.jsonl"]

@@ -260,6 +260,13 @@ def test_every_record_is_one_row_or_one_error(lines, chunk, toy_model, tmp_path_
     data = tmp / "in.jsonl"
     data.write_bytes(b"\n".join(lines) + b"\n")
     out = tmp / "out.jsonl"
+    objects = [value for value in map(_json_object, lines) if value is not None]
+    if objects and not any("text" in value for value in objects):
+        # Not one record has the text field: the field's name is wrong, not the records.
+        with pytest.raises(InputError, match="No record of .* has the text field 'text'"):
+            label_file(data, out, model=toy_model, chunk_size=chunk, checkpoint_seconds=0)
+        assert sorted(p.name for p in tmp.iterdir()) == ["in.jsonl"]
+        return
     summary = label_file(data, out, model=toy_model, chunk_size=chunk, checkpoint_seconds=0)
     rows = read_jsonl(out)
     errors_path = tmp / "out.errors.jsonl"
@@ -268,6 +275,17 @@ def test_every_record_is_one_row_or_one_error(lines, chunk, toy_model, tmp_path_
     assert summary.labelled == len(rows) and summary.rejected == len(errors)
     assert sorted([e["line"] for e in errors] + [i + 1 for i, line in enumerate(lines) if line in {json.dumps({"text": t}).encode() for t in TEXTS}]) == list(range(1, len(lines) + 1))
 
+
+
+def _json_object(line: bytes) -> dict | None:
+    """The object on a JSONL line, or None when the line is not one (a bad record)."""
+    if b"\x00" in line:
+        return None
+    try:
+        value = json.loads(line.decode("utf-8"))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 ELEMENT = st.one_of(
@@ -288,6 +306,12 @@ def test_every_array_element_and_what_follows_the_array_is_one_row_or_one_error(
     data += after + b"\n" if after is not None else b""
     (tmp / "in.json").write_bytes(data)
     out = tmp / "out.jsonl"
+    objects = [value for value in map(_json_object, elements) if value is not None]
+    if objects and not any("text" in value for value in objects):  # a wrong field name: see above
+        with pytest.raises(InputError, match="No record of .* has the text field 'text'"):
+            label_file(tmp / "in.json", out, model=toy_model, format="json", chunk_size=chunk, checkpoint_seconds=0)
+        assert sorted(p.name for p in tmp.iterdir()) == ["in.json"]
+        return
     summary = label_file(tmp / "in.json", out, model=toy_model, format="json", chunk_size=chunk, checkpoint_seconds=0)
     rows = read_jsonl(out)
     errors = read_jsonl(tmp / "out.errors.jsonl") if (tmp / "out.errors.jsonl").exists() else []
@@ -534,6 +558,8 @@ ALL_FIXTURES = [
 
 def _run(source, out: Path, **kwargs) -> tuple:
     """What a run gives: its summary's counts, the output and the error records."""
+    if Path(source).name == "nested.jsonl":  # no record has a top-level text field
+        kwargs["text_field"] = "record.text"
     summary = label_file(source, out, checkpoint_seconds=0, **kwargs)
     errors = RunFiles.beside(out, None).errors
     return (summary.format, summary.read, summary.labelled, summary.rejected, summary.counts,

@@ -12,7 +12,7 @@ import pytest
 from stance import agreement, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "models" / "default.joblib"
+MODEL = ROOT / "models" / "default.stance"
 KEYS = ("n_items", "n_annotators", "n_ratings", "labels", "percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1")
 COEFFICIENTS = ("percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1")
 

@@ -62,6 +62,7 @@ def mixed_directory(folder: Path) -> list[Path]:
 
 def single_runs(inputs: list[Path], folder: Path, model) -> dict[str, bytes | None]:
     expected = {}
+    folder.mkdir(exist_ok=True)
     for path in inputs:
         output = folder / sd.output_name(path, "jsonl")
         label_file(path, output, model=model)

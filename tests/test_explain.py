@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import stance
-from stance.classifier import default_model
-from stance.features import Examples
+from stance.model import default_model
+from stance.examples import Examples
+from stance.features import named_features
 
 SEEDS = Path(__file__).parents[1] / "seeds" / "thread.jsonl"
 TEXTS = [r["text"] for r in map(orjson.loads, SEEDS.read_bytes().splitlines())] + [
@@ -46,7 +47,7 @@ def words_model() -> stance.StanceModel:
         {"text": "nonsense, totally wrong", "label": "critical"},
         {"text": "wrong again", "label": "critical"},
     ]
-    return stance.train(rows, char_ngrams=None)
+    return stance.train(rows, prior=None, char_ngrams=None)
 
 
 def linear_scores(model: stance.StanceModel, text: str, drop: str | None = None) -> np.ndarray:
@@ -54,7 +55,7 @@ def linear_scores(model: stance.StanceModel, text: str, drop: str | None = None)
     features = model.pipeline.named_steps["features"]
     row = features.transform(Examples([text], [None], [None])).tocsr()
     if drop is not None:
-        columns = [c for name, c in features.explain_features(text) if name == drop]
+        columns = [c for name, c in named_features(features, text) if name == drop]
         assert columns, f"{drop!r} is not a feature of {text!r}"
         row.data[np.isin(row.indices, columns)] = 0.0
     return np.asarray(row @ model.pipeline.named_steps["classifier"].coef_.T).ravel()
@@ -115,5 +116,5 @@ def test_reasons_hold_for_any_text(words_model: stance.StanceModel, words: list[
     weights = [r.weight for r in prediction.reasons]
     assert weights == sorted(weights, reverse=True) and all(w > 0 for w in weights)
     assert all(r.label == prediction.label for r in prediction.reasons)
-    names = {name for name, _ in words_model.pipeline.named_steps["features"].explain_features(text)}
+    names = {name for name, _ in named_features(words_model.pipeline.named_steps["features"], text)}
     assert {r.feature for r in prediction.reasons} <= names

@@ -13,7 +13,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from stance.features import SpacyFeatures, segment_hashtag, to_examples
+from stance.estimators import SpacyFeatures
+from stance.examples import to_examples
+from stance.features import named_features, segment_hashtag
 from stance.errors import InputError
 
 
@@ -77,41 +79,41 @@ def test_scores_without_matrix_equal_matrix_scores():
     coef = np.random.default_rng(0).normal(size=(3, 3 * features.n_features))
     intercept = np.array([0.1, -0.2, 0.3])
     expected = features.transform(rows) @ coef.T + intercept
-    assert np.allclose(features.decision_function(rows, coef, intercept), expected)
+    assert np.allclose(features.linear_scores(rows, coef, intercept), expected)
     # the per-word cache is reused, and grows with new words
-    assert np.allclose(features.decision_function(rows[:1] + ["brand new words"], coef, intercept)[0], expected[0])
+    assert np.allclose(features.linear_scores(rows[:1] + ["brand new words"], coef, intercept)[0], expected[0])
 
 
 def test_named_features_are_exactly_the_transformed_columns():
     features = fitted()
     example = {"text": "I do NOT agree with #ClimateChange, sooo wrong!! @user 😂", "context": "climate change is real", "target": "climate"}
     row = features.transform([example])
-    named = features.explain_features(example["text"], context=example["context"], target=example["target"])
+    named = named_features(features, example["text"], context=example["context"], target=example["target"])
     assert sorted({column for _, column in named}) == sorted(row.indices.tolist())
 
 
 def test_negation_scope_creates_negated_features():
     features = fitted()
-    names = [n for n, _ in features.explain_features("I do not agree, fine")]
+    names = [n for n, _ in named_features(features, "I do not agree, fine")]
     assert "not 'agree'" in names
     assert "not 'fine'" not in names  # the comma closes the scope
     assert "[negated agree cue]" in names
-    assert "[agree cue]" in [n for n, _ in features.explain_features("I agree, fine")]
+    assert "[agree cue]" in [n for n, _ in named_features(features, "I agree, fine")]
 
 
 def test_context_overlap_band():
     features = fitted()
-    names = [n for n, _ in features.explain_features("open science matters", context="we argue open science matters most")]
+    names = [n for n, _ in named_features(features, "open science matters", context="we argue open science matters most")]
     assert "[context overlap high]" in names
-    names = [n for n, _ in features.explain_features("open science matters")]
+    names = [n for n, _ in named_features(features, "open science matters")]
     assert not any("context" in n for n in names)
 
 
 def test_target_mention_feature():
     features = fitted()
-    names = [n for n, _ in features.explain_features("#ClimateChange is real", target="climate")]
+    names = [n for n, _ in named_features(features, "#ClimateChange is real", target="climate")]
     assert "[mentions target]" in names
-    names = [n for n, _ in features.explain_features("what a day", target="climate")]
+    names = [n for n, _ in named_features(features, "what a day", target="climate")]
     assert "[target not mentioned]" in names
 
 
@@ -151,7 +153,7 @@ def test_transform_never_fails_and_is_deterministic(texts):
 
 def _char_columns_by_hand(features, form: str) -> list[int]:
     """Each n-gram of " form " keyed one at a time, in plain integer arithmetic."""
-    from stance.features import _CHAR_BASE, NS_CHAR, _mix
+    from stance.features.hashing import CHAR_BASE, NS_CHAR, mix
 
     lo, hi = features.char_ngrams
     padded = f" {form} "
@@ -160,15 +162,17 @@ def _char_columns_by_hand(features, form: str) -> list[int]:
         for i in range(len(padded) - n + 1):
             key = n
             for ch in padded[i : i + n]:
-                key = (key * int(_CHAR_BASE) + ord(ch)) % 2**64
-            out.append(int(_mix(np.array([key], dtype=np.uint64), NS_CHAR)[0] % np.uint64(features.n_features)))
+                key = (key * int(CHAR_BASE) + ord(ch)) % 2**64
+            out.append(int(mix(np.array([key], dtype=np.uint64), NS_CHAR)[0] % np.uint64(features.n_features)))
     return out
 
 
 @given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=8))
 def test_batched_char_ngrams_equal_one_ngram_at_a_time(forms):
+    from stance.features.hashing import char_columns
+
     features = fitted()
-    columns, counts = features._char_columns(forms)
+    columns, counts = char_columns(forms, features.char_ngrams, features.n_features)
     assert counts.sum() == len(columns)
     starts = np.cumsum(counts) - counts
     for form, start, count in zip(forms, starts, counts):
@@ -178,11 +182,11 @@ def test_batched_char_ngrams_equal_one_ngram_at_a_time(forms):
 
 def test_word_cache_starting_over_changes_nothing(monkeypatch):
     """Past its row limit the cache starts over, even for a batch bigger than the limit."""
-    from stance.features import _WordCache
+    from stance.features.words import WordCache
 
     texts = ["I do not agree with this at all", "great essay, thanks #AI", "w1 w2 w3 w4 w5 w6 w7 w8"]
     expected = fitted().transform(texts)
-    monkeypatch.setattr(_WordCache, "limit", 5)
+    monkeypatch.setattr(WordCache, "limit", 5)
     features = fitted()
     first = features.transform(texts)
     again = features.transform(texts[::-1])
@@ -190,16 +194,16 @@ def test_word_cache_starting_over_changes_nothing(monkeypatch):
     assert len(features._cache.form) <= 30
     coef = np.random.default_rng(0).normal(size=(2, 3 * features.n_features))
     intercept = np.zeros(2)
-    assert np.allclose(features.decision_function(texts, coef, intercept), expected @ coef.T)
+    assert np.allclose(features.linear_scores(texts, coef, intercept), expected @ coef.T)
 
 
 @given(st.text(alphabet=st.characters(max_codepoint=0x1FAFF), max_size=12) | st.text("ab^`!😂", max_size=5))
 def test_emoji_check_with_its_ascii_shortcut_is_the_unicode_category_rule(text):
     import unicodedata
 
-    from stance.features import _is_emoji
+    from stance.features import is_emoji
 
-    assert _is_emoji(text) == any(unicodedata.category(ch) in ("So", "Sk") for ch in text)
+    assert is_emoji(text) == any(unicodedata.category(ch) in ("So", "Sk") for ch in text)
 
 
 def test_spacy_vocabulary_stays_bounded_and_renewing_it_changes_nothing(monkeypatch):
@@ -224,7 +228,7 @@ def test_spacy_vocabulary_stays_bounded_and_renewing_it_changes_nothing(monkeypa
     assert len(features.nlp_.vocab) <= features._vocab_start + 300 + 300
     assert (got != expected).nnz == 0
     coef = rng.normal(size=(3, 3 * features.n_features))
-    assert np.allclose(features.decision_function(texts, coef, np.zeros(3)), expected @ coef.T)
+    assert np.allclose(features.linear_scores(texts, coef, np.zeros(3)), expected @ coef.T)
 
 
 def test_a_pipeline_that_starts_with_many_lexemes_is_not_renewed_every_batch(monkeypatch):

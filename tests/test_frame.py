@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 import stance
 from conftest import SEED_THREAD
 from stance.errors import InputError
-from stance.frame import OFF_TOPIC, REASON_COLUMN, label_frame
+from stance.frame import REASON_COLUMN, label_frame
+from stance.model import EMPTY_NOTE, MISSING_NOTE
+from stance.scoring import OFF_TOPIC
 
 TEXTS = ["I agree, great essay", "This is wrong and naive", "What time is the game?", "Love this 👀", "so true"]
 
@@ -53,11 +55,14 @@ def test_a_multiindex_is_kept(toy_model):
 
 
 def test_empty_and_whitespace_text_is_off_topic_with_a_reason(toy_model):
+    """The model's one rule: probability 1 for off-topic, and the note saying why."""
     out = label_frame(pd.DataFrame({"text": ["", "   \n\t", "so true"]}), model=toy_model)
     assert out["stance"].tolist()[:2] == [OFF_TOPIC, OFF_TOPIC]
-    assert out[proba_columns(toy_model)].iloc[:2].isna().all().all()
-    assert out[REASON_COLUMN].tolist()[:2] == [stance.errors.Reasons.FRAME_EMPTY] * 2 and "no stance" in out[REASON_COLUMN][0]
+    assert out["stance_proba_off-topic"].tolist()[:2] == [1.0, 1.0]
+    assert out[REASON_COLUMN].tolist()[:2] == [EMPTY_NOTE] * 2 and "no stance" in EMPTY_NOTE
     assert out[REASON_COLUMN][2] is pd.NA and out["stance"].dtype == "string"
+    prediction = toy_model.classify("  ")
+    assert (prediction.label, prediction.note) == (OFF_TOPIC, EMPTY_NOTE)  # as classify says
 
 
 @pytest.mark.parametrize("missing", [None, np.nan, pd.NA])
@@ -70,7 +75,7 @@ def test_missing_text_is_an_error_listing_the_rows(missing, toy_model):
 def test_missing_and_non_string_text_are_marked_with_errors_mark(toy_model):
     df = pd.DataFrame({"text": pd.array(["so true", pd.NA, "bad idea"], dtype="string")})
     out = label_frame(df, model=toy_model, errors="mark")
-    assert out["stance"].iloc[1] is pd.NA and "missing" in out[REASON_COLUMN].iloc[1]
+    assert out["stance"].iloc[1] is pd.NA and out[REASON_COLUMN].iloc[1] == MISSING_NOTE
     assert out[proba_columns(toy_model)].iloc[1].isna().all() and out["stance"].iloc[[0, 2]].notna().all()
     numbers = label_frame(pd.DataFrame({"text": ["ok", 3]}), model=toy_model, errors="mark")
     assert numbers[REASON_COLUMN].iloc[1] == "the text is a int, not a string, so it was not labelled"

@@ -14,7 +14,8 @@ from spacy.matcher import PhraseMatcher
 from spacy.training import Example
 
 from stance.errors import InputError
-from stance.features import SpacyFeatures
+from stance.estimators import SpacyFeatures
+from stance.features import named_features
 from stance.nlp import CUE_LEXICONS, CUES, NEGATED, NEGATORS, make_nlp, rules_of
 
 
@@ -126,10 +127,10 @@ def tagged_pipeline(tmp_path_factory):
 
 
 def test_trained_pipeline_adds_part_of_speech_features(tagged_pipeline):
-    features = SpacyFeatures(pipeline=tagged_pipeline).fit(["I agree", "this is wrong"])
+    features = SpacyFeatures(spacy_pipeline=tagged_pipeline).fit(["I agree", "this is wrong"])
     assert features.syntax_ is True
-    names = [name for name, _ in features.explain_features("great essay")]
+    names = [name for name, _ in named_features(features, "great essay")]
     assert "[pos ADJ]" in names and "[pos NOUN]" in names
     blank = SpacyFeatures().fit(["I agree"])
-    assert not any(name.startswith("[pos") for name, _ in blank.explain_features("great essay"))
+    assert not any(name.startswith("[pos") for name, _ in named_features(blank, "great essay"))
     assert features.transform(["great essay"]).nnz > blank.transform(["great essay"]).nnz

@@ -55,3 +55,35 @@ def test_write_rows_refuses_parquet_and_existing_files(tmp_path):
     with pytest.raises(InputError, match="--force"):
         write_rows(tmp_path / "rows.jsonl", [{"a": 2}])
     assert write_rows(tmp_path / "rows.jsonl", [{"a": 2}], force=True) == 1
+
+
+# In a child interpreter, so that the file-size limit stops only its writes.
+_LIMIT_SCRIPT = """
+import errno, resource, sys
+from stance.errors import OutputError
+from stance.write import write_rows
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+try:
+    write_rows(sys.argv[1], ({"n": i, "text": "x" * 100} for i in range(1000)), force=True)
+except OutputError as exc:
+    print(exc.errno == errno.EFBIG, exc)
+"""
+
+
+def test_a_write_cut_short_names_the_output_and_leaves_the_earlier_one(tmp_path):
+    out = tmp_path / "rows.jsonl"
+    out.write_text("earlier\n")
+    run = subprocess.run([sys.executable, "-c", _LIMIT_SCRIPT, str(out)], capture_output=True, text=True, check=True)
+    assert run.stdout.startswith(f"True Cannot write '{out}': the file reached the largest size allowed"), run.stdout
+    assert "Nothing was put in its place (the earlier file is as it was)" in run.stdout
+    assert out.read_text() == "earlier\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.jsonl"]  # no temporary file left
+
+
+def test_outputs_go_only_into_folders_that_exist(tmp_path):
+    from stance.errors import OutputError
+
+    out = tmp_path / "new" / "rows.jsonl"
+    with pytest.raises(OutputError, match=r"the folder '.*new' does not exist, and stance does not create folders") as caught:
+        write_rows(out, [{"a": 1}])
+    assert isinstance(caught.value, OSError) and not out.parent.exists()

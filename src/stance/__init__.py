@@ -1,12 +1,14 @@
 """stance: label replies to a post as supportive, critical or off-topic.
 
-The package follows the data's path: :mod:`stance.read` → :mod:`stance.nlp` and
-:mod:`stance.features` (featurize) → :mod:`stance.classifier` (with the scikit-learn
-estimators in :mod:`stance.estimators`) → :mod:`stance.write`, with
-:mod:`stance.evaluate` and :mod:`stance.agreement` to measure labels.
+The package follows the data's path: :mod:`stance.read` → :mod:`stance.examples`,
+:mod:`stance.nlp` and :mod:`stance.features` (featurize) → :mod:`stance.scoring` and
+:mod:`stance.model` (classify; :mod:`stance.training` and :mod:`stance.estimators` train) →
+:mod:`stance.write`, with :mod:`stance.evaluate` and :mod:`stance.agreement` to measure
+labels.
 
-Names are imported on first use, so ``stance --help`` and commands that need no model
-start without loading spaCy and scikit-learn.
+Public names are imported on first use (PEP 562), so ``stance --help`` and commands that
+need no model start without loading spaCy and scikit-learn; the import graph itself has
+no cycles (tests/test_imports.py).
 """
 
 from __future__ import annotations
@@ -18,16 +20,16 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
-    "DEFAULT_LABELS": "classifier",
+    "DEFAULT_LABELS": "scoring",
     "LinearStanceClassifier": "estimators",
-    "Prediction": "classifier",
-    "Reason": "classifier",
-    "StanceModel": "classifier",
-    "classify": "classifier",
-    "cross_validate": "classifier",
-    "explain": "classifier",
-    "load_model": "classifier",
-    "train": "classifier",
+    "Prediction": "model",
+    "Reason": "model",
+    "StanceModel": "model",
+    "classify": "model",
+    "cross_validate": "training",
+    "explain": "model",
+    "load_model": "model",
+    "train": "training",
     "InputError": "errors",
     "ModelIntegrityError": "errors",
     "ModelNotFoundError": "errors",
@@ -37,7 +39,10 @@ _EXPORTS = {
     "label_frame": "frame",
     "SpacyFeatures": "estimators",
 }
-_SUBMODULES = {"frame", "dask", "agreement", "classifier", "estimators", "evaluate", "read", "write", "features", "nlp", "artifact", "batch", "summarize", "suggest", "annotate"}
+_SUBMODULES = {
+    "agreement", "annotate", "dask", "frame", "artifact", "batch", "classifier", "estimators", "evaluate", "examples", "features",
+    "model", "nlp", "read", "scoring", "suggest", "summarize", "training", "write",
+}
 
 __all__ = sorted([*_EXPORTS, "agreement", "__version__"])
 
@@ -59,17 +64,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static type checkers see the real names
     from . import agreement
-    from .classifier import (
-        DEFAULT_LABELS,
-        Prediction,
-        Reason,
-        StanceModel,
-        classify,
-        cross_validate,
-        explain,
-        load_model,
-        train,
-    )
+    from .model import Prediction, Reason, StanceModel, classify, explain, load_model
+    from .scoring import DEFAULT_LABELS
+    from .training import cross_validate, train
     from .errors import InputError, ModelIntegrityError, ModelNotFoundError, ModelVersionError, StanceError
     from .evaluate import scores
     from .frame import label_frame

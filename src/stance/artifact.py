@@ -1,22 +1,27 @@
-"""Model files: a JSON header with metadata, then a joblib payload, checked before loading.
+"""Model files: a JSON header, then numbers; loading one never runs code.
 
-Layout of a ``.joblib`` model file written by stance::
+Layout of a model file written by stance (format 3)::
 
     b"STANCE-MODEL\\n"            magic line
     8 bytes, big-endian          length of the header
     header                       UTF-8 JSON: format, versions, labels, hashes, ...
-    payload                      joblib (pickle) bytes of the trained model
+    payload                      a NumPy ``.npz`` archive: ``tree`` (UTF-8 JSON of the
+                                 model's structure, as bytes) and the arrays it refers to
 
-Format 2 payloads hold the model's scorers (numpy arrays and stance classes only) and,
-as a separate joblib blob inside, its scikit-learn pipelines; labelling unpickles only
-the first, so it never imports scikit-learn. Format 1 (pipelines only) still loads.
+The structure is plain JSON (strings, numbers, lists, objects); every array in it is a
+reference ``{"__array__": "a7"}`` to an entry of the archive, read with
+``allow_pickle=False``, so no object is ever unpickled. Large arrays that are mostly zeros
+or hold few distinct values are stored compactly (:func:`compact_array`) and expanded on
+load, bit for bit.
 
-Trust model: joblib payloads are pickles, and unpickling runs code. Only load model files
-from a source you trust. Before unpickling, :func:`read_model` checks (1) the magic line,
-(2) the format version, (3) the sha256 of the payload against the header, which catches
-truncation and corruption, (4) the dependency versions the model needs, and optionally
-(5) the sha256 of the whole file against a hash you pinned (``expected_sha256``), which is
-the only check that protects against a deliberately altered file.
+Before reading the payload, :func:`read_model` checks (1) the magic line, (2) the format
+version, (3) the sha256 of the payload against the header, which catches truncation and
+corruption, and optionally (4) the sha256 of the whole file against a hash you pinned
+(``expected_sha256``), which protects against a deliberately altered file.
+
+Formats 1 and 2 (stance 0.1) were joblib pickles, and unpickling runs code: they load only
+with ``trust_pickle=True``, after the same checks plus the dependency versions the pickle
+needs. ``stance convert OLD NEW`` rewrites one in the current format.
 """
 
 from __future__ import annotations
@@ -25,22 +30,25 @@ import hashlib
 import io
 import json
 import os
+import zipfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-import joblib
 import numpy as np
 
 from .errors import Errors, ModelIntegrityError, ModelNotFoundError, ModelVersionError
 from .write import atomic_output
 
 MAGIC = b"STANCE-MODEL\n"
-FORMAT_VERSION = 2
-SUPPORTED_FORMATS = (1, 2)
-# Packages whose objects live inside the pickle, and how closely they must match.
+FORMAT_VERSION = 3
+LEGACY_FORMATS = (1, 2)  # joblib pickles, loaded only when trusted
+SUPPORTED_FORMATS = (*LEGACY_FORMATS, FORMAT_VERSION)
+# Packages whose objects live inside a legacy pickle, and how closely they must match.
 PINNED_PACKAGES = ("scikit-learn", "numpy", "scipy", "spacy")
+_MAX_HEADER = 10_000_000
 
 
 def installed_version(package: str) -> str:
@@ -54,13 +62,6 @@ def stance_version() -> str:
     from . import __version__
 
     return __version__
-
-
-def _minor_range(found: str) -> str:
-    """``"1.9.1"`` -> ``">=1.9,<1.10"``: the range a pickle is expected to survive."""
-    parts = found.split(".")
-    major, minor = int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()) or 0)
-    return f">={major}.{minor},<{major}.{minor + 1}"
 
 
 def _major_minor(text: str) -> tuple[int, int]:
@@ -77,27 +78,23 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 def build_metadata(*, labels: list[str], training_data_sha256: str, extra: dict[str, Any]) -> dict[str, Any]:
-    versions = {name: installed_version(name) for name in PINNED_PACKAGES}
     return {
         "format": FORMAT_VERSION,
         "stance_version": stance_version(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "labels": list(labels),
         "training_data_sha256": training_data_sha256,
-        "versions": versions,
-        "requires": {name: _minor_range(v) for name, v in versions.items() if v[0].isdigit()},
+        "versions": {name: installed_version(name) for name in PINNED_PACKAGES},
         **extra,
     }
 
 
+# -- compact arrays ------------------------------------------------------------------------
 def compact_array(array: Any) -> Any:
-    """A smaller, lossless stand-in for pickling a large array that is mostly zeros (a
-    linear model's weights) or holds few distinct values (an idf table); anything else
-    comes back as it is. :func:`expand_array` undoes it, bit for bit (-0.0 and NaN
-    included), and passes plain arrays through, so files written without it still load.
-
-    Unpacking a few MB is faster than inflating tens of MB of dense zeros, and every
-    labelling process pays for it before its first row.
+    """A smaller, lossless stand-in for a large array that is mostly zeros (a linear
+    model's weights) or holds few distinct values (an idf table): a dict of smaller
+    arrays. Anything else comes back as it is. :func:`expand_array` undoes it, bit for bit
+    (-0.0 and NaN included), and passes plain arrays through.
     """
     if type(array) is not np.ndarray or array.size < 4096 or array.dtype.kind not in "fiu":
         return array
@@ -105,11 +102,11 @@ def compact_array(array: Any) -> Any:
     index_type = np.int32 if bits.size < 2**31 else np.int64
     nonzero = np.flatnonzero(bits)
     if len(nonzero) * 4 < bits.size:
-        return {"compact": "nonzero", "shape": array.shape, "dtype": array.dtype.str,
+        return {"compact": "nonzero", "shape": list(array.shape), "dtype": array.dtype.str,
                 "index": nonzero.astype(index_type), "bits": bits[nonzero]}
     values, codes = np.unique(bits, return_inverse=True)
     if len(values) <= 2**16 and 2 < array.dtype.itemsize:
-        return {"compact": "codes", "shape": array.shape, "dtype": array.dtype.str,
+        return {"compact": "codes", "shape": list(array.shape), "dtype": array.dtype.str,
                 "values": values, "codes": codes.astype(np.uint16)}
     return array
 
@@ -119,31 +116,69 @@ def expand_array(state: Any) -> Any:
     if type(state) is not dict or "compact" not in state:
         return state
     dtype = np.dtype(state["dtype"])
+    shape = tuple(int(n) for n in state["shape"])
     if state["compact"] == "nonzero":
-        bits = np.zeros(int(np.prod(state["shape"])), dtype=f"u{dtype.itemsize}")
+        bits = np.zeros(int(np.prod(shape)), dtype=f"u{dtype.itemsize}")
         bits[state["index"]] = state["bits"]
-    else:
+    elif state["compact"] == "codes":
         bits = state["values"][state["codes"]]
-    return bits.view(dtype).reshape(state["shape"])
+    else:
+        raise ValueError(f"unknown compact form {state['compact']!r}")
+    return bits.view(dtype).reshape(shape)
 
 
-def dumps(obj: Any) -> bytes:
-    """``obj`` as compressed joblib bytes."""
+# -- the payload: a JSON tree and an npz archive of the arrays it refers to -----------------
+def _encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if isinstance(value, np.ndarray):
+        packed = compact_array(value)
+        if isinstance(packed, dict):
+            return {"__compact__": {k: _encode(v, arrays) for k, v in packed.items()}}
+        name = f"a{len(arrays)}"
+        arrays[name] = value
+        return {"__array__": name}
+    if isinstance(value, dict):
+        return {str(k): _encode(v, arrays) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, arrays) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _decode(value: Any, arrays: Any) -> Any:
+    if isinstance(value, dict):
+        if "__array__" in value:
+            return arrays[value["__array__"]]
+        if "__compact__" in value:
+            return expand_array({k: _decode(v, arrays) for k, v in value["__compact__"].items()})
+        return {k: _decode(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v, arrays) for v in value]
+    return value
+
+
+def dumps(tree: Any) -> bytes:
+    """``tree`` (JSON values and numpy arrays) as npz bytes."""
+    arrays: dict[str, np.ndarray] = {}
+    encoded = _encode(tree, arrays)
     buffer = io.BytesIO()
-    joblib.dump(obj, buffer, compress=3)
+    np.savez_compressed(buffer, tree=np.frombuffer(json.dumps(encoded, sort_keys=True).encode("utf-8"), dtype=np.uint8), **arrays)
     return buffer.getvalue()
 
 
 def loads(data: bytes) -> Any:
-    """The object in joblib bytes from :func:`dumps`; only for bytes already checked
-    as part of a model file's payload."""
-    return joblib.load(io.BytesIO(data))
+    """The tree in npz bytes from :func:`dumps`; never unpickles (``allow_pickle=False``)."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    tree = json.loads(arrays.pop("tree").tobytes().decode("utf-8"))
+    return _decode(tree, arrays)
 
 
-def write_model(path: str | os.PathLike[str], obj: Any, metadata: dict[str, Any]) -> str:
-    """Write ``obj`` with ``metadata`` atomically; return the sha256 of the whole file."""
-    payload = dumps(obj)
-    header = dict(metadata, payload_sha256=hashlib.sha256(payload).hexdigest())
+# -- files ---------------------------------------------------------------------------------
+def write_model(path: str | os.PathLike[str], tree: Any, metadata: dict[str, Any]) -> str:
+    """Write ``tree`` with ``metadata`` atomically; return the sha256 of the whole file."""
+    payload = dumps(tree)
+    header = dict(metadata, format=FORMAT_VERSION, payload_sha256=hashlib.sha256(payload).hexdigest())
     header_bytes = json.dumps(header, sort_keys=True).encode("utf-8")
     with atomic_output(path, force=True) as handle:
         handle.write(MAGIC)
@@ -154,7 +189,7 @@ def write_model(path: str | os.PathLike[str], obj: Any, metadata: dict[str, Any]
 
 
 def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
-    """Read and parse the header without unpickling anything. Returns (header, payload offset)."""
+    """Read and parse the header without reading the payload. Returns (header, payload offset)."""
     path = Path(path)
     if not path.is_file():
         raise ModelNotFoundError(Errors.E001.format(path=path))
@@ -163,19 +198,19 @@ def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
             raise ModelIntegrityError(Errors.E002.format(path=path, reason="it does not start with the stance model header"))
         size_bytes = handle.read(8)
         size = int.from_bytes(size_bytes, "big") if len(size_bytes) == 8 else -1
-        if size <= 0 or size > 10_000_000:
+        if size <= 0 or size > _MAX_HEADER:
             raise ModelIntegrityError(Errors.E002.format(path=path, reason="its header length is invalid"))
         raw = handle.read(size)
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ModelIntegrityError(Errors.E002.format(path=path, reason="its header is not valid JSON")) from None
-    if not isinstance(header, dict) or "format" not in header or "payload_sha256" not in header:
+    if not isinstance(header, dict) or not isinstance(header.get("format"), int) or not isinstance(header.get("payload_sha256"), str):
         raise ModelIntegrityError(Errors.E002.format(path=path, reason="its header lacks 'format' or 'payload_sha256'"))
     return header, len(MAGIC) + 8 + size
 
 
-def check_versions(path: Path, header: dict[str, Any]) -> None:
+def check_format(path: Path, header: dict[str, Any]) -> None:
     if header["format"] not in SUPPORTED_FORMATS:
         raise ModelVersionError(
             Errors.E004.format(
@@ -186,6 +221,10 @@ def check_versions(path: Path, header: dict[str, Any]) -> None:
                 written_by=header.get("stance_version", "unknown"),
             )
         )
+
+
+def check_pickle_versions(path: Path, header: dict[str, Any]) -> None:
+    """A legacy pickle needs the same major.minor of the packages whose objects it holds."""
     for package, required in header.get("requires", {}).items():
         installed = installed_version(package)
         found = header.get("versions", {}).get(package, "unknown")
@@ -195,23 +234,71 @@ def check_versions(path: Path, header: dict[str, Any]) -> None:
             )
 
 
-def read_model(path: str | os.PathLike[str], *, expected_sha256: str | None = None) -> tuple[Any, dict[str, Any]]:
-    """Check a model file as described in the module docstring, then unpickle it."""
+def read_model(
+    path: str | os.PathLike[str], *, expected_sha256: str | None = None, trust_pickle: bool = False
+) -> tuple[Any, dict[str, Any]]:
+    """Check a model file as described in the module docstring, then read its payload.
+
+    Returns the payload's tree (format 3) or, for a trusted legacy file, the unpickled
+    object, with the header.
+    """
     path = Path(path)
     header, offset = read_header(path)
     if expected_sha256 is not None:
         actual_file = sha256_file(path)
         if actual_file != expected_sha256.lower():
             raise ModelIntegrityError(Errors.E006.format(path=path, actual=actual_file, expected=expected_sha256))
+    check_format(path, header)
+    if header["format"] in LEGACY_FORMATS and not trust_pickle:
+        raise ModelIntegrityError(Errors.E106.format(path=path, found=header["format"]))
     with open(path, "rb") as handle:
         handle.seek(offset)
         payload = handle.read()
     actual = hashlib.sha256(payload).hexdigest()
     if actual != header["payload_sha256"]:
         raise ModelIntegrityError(Errors.E003.format(path=path, actual=actual, expected=header["payload_sha256"]))
-    check_versions(path, header)
+    if header["format"] in LEGACY_FORMATS:
+        check_pickle_versions(path, header)
+        return _load_pickle(path, payload), header
     try:
-        obj = loads(payload)
-    except Exception as exc:  # a hash-valid payload that still fails is a stance bug or a foreign file
+        return loads(payload), header
+    except (ValueError, KeyError, OSError, EOFError, UnicodeDecodeError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        # a hash-valid payload that still fails is a foreign or hand-made file
+        raise ModelIntegrityError(Errors.E002.format(path=path, reason=f"its payload cannot be read ({exc})")) from None
+
+
+def _load_pickle(path: Path, payload: bytes) -> Any:
+    """Unpickle a legacy payload (the caller has been told it runs code, and trusts it)."""
+    import joblib
+
+    try:
+        with _legacy_class_names():
+            return joblib.load(io.BytesIO(payload))
+    except Exception as exc:  # a hash-valid payload that still fails is a foreign file
         raise ModelIntegrityError(Errors.E002.format(path=path, reason=f"its payload cannot be loaded ({exc})")) from exc
-    return obj, header
+
+
+@contextmanager
+def _legacy_class_names() -> Iterator[None]:
+    """The oldest files pickled the scikit-learn transformer as ``stance.features.SpacyFeatures``;
+    it is made findable there for the duration of one legacy load. (``stance.classifier``
+    still exports the names that stance 0.1 pickled from it.)"""
+    from . import estimators, features
+
+    added = not hasattr(features, "SpacyFeatures")
+    if added:
+        features.SpacyFeatures = estimators.SpacyFeatures  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        if added:
+            del features.SpacyFeatures  # type: ignore[attr-defined]
+
+
+def legacy_dumps(obj: Any) -> bytes:
+    """``obj`` as compressed joblib bytes: how stance 0.1 wrote payloads (for tests of the old loaders)."""
+    import joblib
+
+    buffer = io.BytesIO()
+    joblib.dump(obj, buffer, compress=3)
+    return buffer.getvalue()

@@ -19,9 +19,9 @@ import click
 import orjson
 
 from . import __version__
-from .errors import Errors, Reasons, StanceError, Warnings
+from .errors import Errors, Reasons, StanceError, Warnings, likely_field
 from .read import FORMATS, ROW_FORMATS
-from .write import OUTPUT_FORMATS
+from .write import OUTPUT_FORMATS, atomic_output, check_output_folder
 
 EXIT_BAD_INPUT = 2
 EXIT_REJECTED = 3  # some records were rejected (listed, never silently dropped)
@@ -72,40 +72,61 @@ def _parse_where(where: tuple[str, ...]) -> dict[str, set[str]]:
 
 @main.command()
 @click.argument("data", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the model (.joblib).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the model (.stance).")
 @click.option("--text-field", default="text", show_default=True, help="Field holding the reply text.")
 @click.option("--label-field", default="label", show_default=True, help="Field holding the gold label.")
-@click.option("--context-field", default="context", show_default=True, help="Field holding the post replied to, if any.")
+@click.option("--context-field", default="context", show_default=True, help="Field holding the post the stance is about (the thread's root post), if any.")
+@click.option("--parent-field", default="parent", show_default=True, help="Field holding the post a reply answers, when that is another reply.")
 @click.option("--target-field", default="target", show_default=True, help="Field holding the stance target, if any.")
+@click.option("--prior", default="default", show_default=True, help="Model to start from: 'default' (the shipped model), a model file, or 'none' to learn from DATA alone.")
 @click.option("--format", "input_format", type=click.Choice(ROW_FORMATS), default=None, help="Input format (detected by default).")
 @click.option("--where", multiple=True, metavar="FIELD=V1[,V2]", help="Train only on rows whose FIELD is one of the values (repeatable).")
 @click.option("--cv", type=click.IntRange(min=2), default=None, help="Also report repeated stratified K-fold cross-validation.")
 @click.option("--cv-repeats", type=click.IntRange(min=1), default=5, show_default=True, help="Repeats of the K-fold split.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed; same data and seed give the same model.")
-@click.option("--pipeline", default="blank", show_default=True, help="spaCy pipeline: 'blank' or an installed package such as en_core_web_sm.")
+@click.option("--spacy-pipeline", default=None, help="With --prior none: spaCy pipeline, 'blank' (default) or an installed package such as en_core_web_sm.")
+@click.option("--pipeline", default=None, hidden=True, help="Deprecated spelling of --spacy-pipeline.")
 @click.option("--card", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a Markdown model card here.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 def train(
-    data: tuple[Path, ...], output: Path, text_field: str, label_field: str, context_field: str, target_field: str,
-    input_format: str | None, where: tuple[str, ...], cv: int | None, cv_repeats: int, seed: int,
-    pipeline: str, card: Path | None, force: bool,
+    data: tuple[Path, ...], output: Path, text_field: str, label_field: str, context_field: str, parent_field: str,
+    target_field: str, prior: str, input_format: str | None, where: tuple[str, ...], cv: int | None, cv_repeats: int,
+    seed: int, spacy_pipeline: str | None, pipeline: str | None, card: Path | None, force: bool,
 ) -> None:
-    """Train a model on one or more DATA files (JSONL, JSON, CSV or TSV rows with a text and a label)."""
-    from .classifier import cross_validate, train as train_model
+    """Train a model on one or more DATA files (JSONL, JSON, CSV or TSV rows with a text and a label).
+
+    By default the model starts from the shipped default model (--prior default), so that a
+    few dozen labels of your own thread adjust what it already knows.
+    """
+    from .training import cross_validate, train as train_model
     from .errors import InputError
     from .read import read_rows
 
     if output.exists() and not force:
         raise InputError(Errors.E023.format(path=output))
-    rows = [row for path in data for row in read_rows(path, format=input_format)]
+    for path in (output, card) if card else (output,):
+        check_output_folder(path)  # before training, not after
+    rows = []
+    for path in data:
+        part = read_rows(path, format=input_format)
+        _require_field(part, path, text_field, "reply text", "--text-field")
+        _require_field(part, path, label_field, "label", "--label-field")
+        rows += part
     conditions = _parse_where(where)
     rows = [r for r in rows if all(str(r.get(f)) in vals for f, vals in conditions.items())]
-    fields = dict(text_field=text_field, label_field=label_field, context_field=context_field, target_field=target_field)
+    fields = dict(
+        text_field=text_field, label_field=label_field, context_field=context_field, parent_field=parent_field,
+        target_field=target_field,
+    )
+    spacy_pipeline = _renamed("--pipeline", pipeline, "--spacy-pipeline", spacy_pipeline)
+    options: dict[str, Any] = {"prior": None if prior.lower() == "none" else prior}
+    if spacy_pipeline is not None:
+        options["spacy_pipeline"] = spacy_pipeline
     cv_result = None
     if cv:
-        cv_result = cross_validate(rows, folds=cv, repeats=cv_repeats, random_state=seed, pipeline=pipeline, **fields)
+        cv_result = cross_validate(rows, folds=cv, repeats=cv_repeats, random_state=seed, **options, **fields)
         click.echo(_format_cv(cv_result), err=True)
-    model = train_model(rows, random_state=seed, pipeline=pipeline, **fields)
+    model = train_model(rows, random_state=seed, **options, **fields)
     model.metadata["training_file"] = ", ".join(path.name for path in data)
     if where:
         model.metadata["where"] = list(where)
@@ -117,8 +138,22 @@ def train(
     if card:
         from .card import model_card
 
-        card.write_text(model_card(model, cv_result, command=" ".join(["stance", *sys.argv[2:]]) if sys.argv[1:2] == ["train"] else None), encoding="utf-8")
+        text = model_card(model, cv_result, command=" ".join(["stance", *sys.argv[2:]]) if sys.argv[1:2] == ["train"] else None)
+        with atomic_output(card, force=True) as handle:
+            handle.write(text.encode("utf-8"))
         click.echo(f"Wrote model card {card}.", err=True)
+
+
+def _require_field(rows: list[dict[str, Any]], path: Path, field: str, role: str, option: str) -> None:
+    """Refuse a file where no row has ``field``: the name is wrong, not the rows."""
+    if rows and not any(field in row for row in rows):
+        from .errors import InputError
+
+        available = list(dict.fromkeys(str(name) for row in rows[:100] for name in row))
+        raise InputError(Errors.E207.format(
+            path=path, role=role, field=field, available=", ".join(available[:20]) or "none", option=option,
+            example=likely_field(field, available),
+        ))
 
 
 def _format_cv(result: dict[str, Any]) -> str:
@@ -152,17 +187,17 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
     if len(gold_rows) != len(pred_rows):
         raise InputError(Errors.E030.format(n_gold=len(gold_rows), n_pred=len(pred_rows), gold_field=gold_field, pred_field=pred_field))
 
-    def column(rows: list[dict[str, Any]], field: str, path: Path) -> list[str]:
+    def column(rows: list[dict[str, Any]], field: str, path: Path, option: str) -> list[str]:
         values = []
         for number, row in enumerate(rows, start=1):
             if row.get(field) is None:
-                raise InputError(Errors.E031.format(number=number, path=path, field=field, available=", ".join(map(str, row))))
+                raise InputError(Errors.E031.format(number=number, path=path, field=field, available=", ".join(map(str, row)), option=option))
             values.append(str(row[field]))
         return values
 
     result = scores(
-        column(gold_rows, gold_field, gold),
-        column(pred_rows, pred_field, predicted or gold),
+        column(gold_rows, gold_field, gold, "--gold-field"),
+        column(pred_rows, pred_field, predicted or gold, "--pred-field"),
         average_labels=average_labels.split(",") if average_labels else None,
     )
     click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() if as_json else format_scores(result))
@@ -172,6 +207,7 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 @click.argument("data", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Where to write the labelled rows (.jsonl, .csv, .tsv or .parquet); with --dask, a directory.")
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
+@click.option("--trust-pickle", is_flag=True, help="Allow a model file written before stance 0.2 (a pickle, which runs code when loaded): only for files you trust.")
 @click.option("--format", "input_format", type=click.Choice(FORMATS), default=None, help="Input format (detected from the content by default).")
 @click.option("--to", "output_to", type=click.Choice(OUTPUT_FORMATS), default=None, help="Output format (default: from the output's extension, else JSONL).")
 @click.option("--text-field", default=None, help="Field (or path such as record.text) with the reply text. [default: text, or the platform format's own field]")
@@ -191,7 +227,7 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 @click.option("--dask", "dask_scheduler", default=None, metavar="SCHEDULER", help="Label each DATA file (or quoted pattern such as 'dumps/*.jsonl.zst') as one task on a Dask cluster: a scheduler address, a scheduler .json file, or local:N to start N worker processes here. -o is then a directory (needs stance[dask]).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (unless records were rejected).")
 def label(
-    data: tuple[str, ...], output: Path, model_path: Path | None, input_format: str | None, output_to: str | None,
+    data: tuple[str, ...], output: Path, model_path: Path | None, trust_pickle: bool, input_format: str | None, output_to: str | None,
     text_field: str | None, id_field: str | None, context_field: str | None, target_field: str,
     min_confidence: float | None, explain: int, errors_path: Path | None, strict: bool, resume: bool, force: bool,
     jobs: int, chunk_size: int, batch_size: int | None, checkpoint_seconds: float, dask_scheduler: str | None, quiet: bool,
@@ -202,8 +238,10 @@ def label(
     pages, an X archive tweets.js, Mastodon statuses, Bluesky posts or Parquet, and may
     be compressed (gzip, bzip2, xz, zstandard); format and compression are detected from
     the content. Bad records never stop the run: each goes to the errors file with its
-    number and reason, and the exit status is 3. Exit status 2 means bad arguments or an
-    unusable model. An interrupted run continues with --resume.
+    number and reason, and the exit status is 3. Exit status 2 means bad arguments, an
+    input that cannot be read (or where no record has the text field), an unusable model,
+    or an output that cannot be written. An interrupted run (Ctrl-C, a full disk)
+    continues with --resume; a second run on the same output refuses to start.
 
     With --dask, each DATA file is labelled on a Dask cluster into the directory -o: one
     output and one errors file per input, the same bytes as `stance label FILE` writes.
@@ -212,7 +250,7 @@ def label(
     import gc
 
     from .batch import label_file
-    from .classifier import resolve_model
+    from .model import resolve_model
 
     chunk_size = _renamed("--batch-size", batch_size, "--chunk-size", chunk_size)
     if dask_scheduler is not None:
@@ -223,7 +261,7 @@ def label(
                 why="each file is one task that resumes by itself, writes its errors beside its output, and runs in one worker process",
             ))
         _label_on_dask(
-            list(data), output, dask_scheduler, model_path=model_path, to=output_to, force=force, quiet=quiet,
+            list(data), output, dask_scheduler, model_path=model_path, trust_pickle=trust_pickle, to=output_to, force=force, quiet=quiet,
             format=input_format, text_field=text_field, id_field=id_field, context_field=context_field,
             target_field=target_field or None, min_confidence=min_confidence, explain=explain, strict=strict,
             chunk_size=chunk_size, checkpoint_seconds=checkpoint_seconds,
@@ -232,10 +270,7 @@ def label(
     if len(data) != 1:
         raise click.UsageError(Errors.E346.format(n=len(data)))
     data = data[0]
-    for value, hint in ((data, "'DATA'"), (output, "'-o' / '--output'")):
-        if str(value) != "-" and Path(value).is_dir():
-            raise click.BadParameter(f"File {str(value)!r} is a directory.", param_hint=hint)
-    model = resolve_model(model_path)
+    model = resolve_model(model_path, trust_pickle=trust_pickle)
     # The model and the imported modules live until the process ends; freezing them keeps
     # the garbage collector from rescanning them on every collection.
     gc.freeze()
@@ -255,7 +290,10 @@ def label(
     sys.exit(summary.exit_code)
 
 
-def _label_on_dask(data: list[str], output: Path, scheduler: str, *, model_path: Path | None, to: str | None, force: bool, quiet: bool, **options: Any) -> None:
+def _label_on_dask(
+    data: list[str], output: Path, scheduler: str, *, model_path: Path | None, trust_pickle: bool, to: str | None,
+    force: bool, quiet: bool, **options: Any,
+) -> None:
     """`stance label --dask`: connect (or start a LocalCluster), label the files, report."""
     from .dask import connect, label_files, parse_scheduler, pending, require_dask
     from .errors import InputError
@@ -269,7 +307,9 @@ def _label_on_dask(data: list[str], output: Path, scheduler: str, *, model_path:
     else:
         client, cluster = connect(scheduler)
     try:
-        summary = label_files(data, output, client=client, model=model_path, to=to, force=force, progress=not quiet, **options)
+        summary = label_files(
+            data, output, client=client, model=model_path, trust_pickle=trust_pickle, to=to, force=force, progress=not quiet, **options
+        )
     finally:
         if client is not None:
             client.close()
@@ -306,7 +346,7 @@ def annotate(
     from .annotate import LabelFile, annotate as run, assign_keys, load_items, load_queue, order_items
 
     if label_list is None:
-        from .classifier import DEFAULT_LABELS
+        from .scoring import DEFAULT_LABELS
 
         label_list = ",".join(DEFAULT_LABELS)
     keys = assign_keys([label for label in label_list.split(",")])
@@ -315,10 +355,11 @@ def annotate(
         items = order_items(items, load_queue(queue, id_field=id_field), queue_path=queue)
     if not annotator.strip():
         raise click.BadParameter(Errors.E026, param_hint="--annotator")
+    check_output_folder(output)
     labels_file = LabelFile(output, annotator.strip())
-    dropped = labels_file.repair()
-    if dropped:
-        click.echo(f"Dropped an incomplete last line ({dropped} bytes) from {output}, left by an interrupted write.", err=True)
+    repaired = labels_file.repair()
+    if repaired:
+        click.echo("Warning: " + repaired, err=True)
     session = run(items, labels_file, keys)
     click.echo(
         f"\nSaved {session.labelled} label(s) this session to {output} ({session.undone} undone, {session.skipped} skipped). "
@@ -330,6 +371,7 @@ def annotate(
 @main.command()
 @click.argument("dump", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
+@click.option("--trust-pickle", is_flag=True, help="Allow a model file written before stance 0.2 (a pickle, which runs code when loaded): only for files you trust.")
 @click.option("-n", "n", type=click.IntRange(min=1), default=50, show_default=True, help="How many replies to suggest.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the suggestions (JSONL), best first.")
 @click.option("--strategy", type=click.Choice(["margin", "entropy", "random"]), default="margin", show_default=True, help="Uncertainty measure, or random as a control.")
@@ -342,7 +384,7 @@ def annotate(
 @click.option("--target-field", default="target", show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 def suggest(
-    dump: Path, model_path: Path | None, n: int, output: Path, strategy: str, diversity: float, seed: int,
+    dump: Path, model_path: Path | None, trust_pickle: bool, n: int, output: Path, strategy: str, diversity: float, seed: int,
     exclude: tuple[Path, ...], text_field: str, id_field: str, context_field: str, target_field: str, force: bool,
 ) -> None:
     """Suggest the N replies in DUMP most worth labelling next.
@@ -352,7 +394,7 @@ def suggest(
     `stance_proba`. Feed it to `stance annotate DUMP --queue OUTPUT`.
     """
     from .annotate import LabelFile, load_items
-    from .classifier import resolve_model
+    from .model import resolve_model
     from .errors import InputError
     from .read import get_field
     from .suggest import suggest as pick, suggestion_rows
@@ -360,6 +402,7 @@ def suggest(
 
     if output.exists() and not force:
         raise InputError(Errors.E023.format(path=output))
+    check_output_folder(output)
     items = load_items(dump, text_field=text_field, id_field=id_field, context_field=context_field)
     labelled: set[str] = set()
     for path in exclude:
@@ -367,7 +410,7 @@ def suggest(
     skip = [i for i, item in enumerate(items) if item.id in labelled]
     if len(skip) == len(items):
         raise InputError(Errors.E067.format(path=dump, reason=Reasons.ALL_LABELLED.format(n=len(items), files=", ".join(map(str, exclude)))))
-    model = resolve_model(model_path)
+    model = resolve_model(model_path, trust_pickle=trust_pickle)
     examples = [
         {"text": item.text, "context": item.context, "target": get_field(item.fields, target_field)} for item in items
     ]
@@ -400,6 +443,8 @@ def summarize(labelled: Path, by: str | None, field: str, plot: Path | None, as_
 
     if plot is not None and plot.exists() and not force:
         raise InputError(Errors.E023.format(path=plot))
+    if plot is not None:
+        check_output_folder(plot)
     result = summarize_file(labelled, by=by, field=field)
     click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() if as_json else format_summary(result))
     if plot is not None:
@@ -419,6 +464,7 @@ def summarize(labelled: Path, by: str | None, field: str, plot: Path | None, as_
 @click.option("--annotator-field", default="annotator", show_default=True, help="Long format: field holding the annotator.")
 @click.option("--labels", "labels_option", default=None, metavar="L1,L2,...", help="The allowed labels; any other label is an error. Also sets the label count for Gwet's AC1.")
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Add this model as one more annotator and report model-vs-human agreement.")
+@click.option("--trust-pickle", is_flag=True, help="Allow a model file written before stance 0.2 (a pickle, which runs code when loaded): only for files you trust.")
 @click.option("--text-field", default="text", show_default=True, help="With --model: field holding the text to label.")
 @click.option("--context-field", default="context", show_default=True, help="With --model: field holding the post replied to, if any.")
 @click.option("--target-field", default="target", show_default=True, help="With --model: field holding the stance target, if any.")
@@ -429,7 +475,7 @@ def summarize(labelled: Path, by: str | None, field: str, plot: Path | None, as_
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def agree(
     files: tuple[Path, ...], on_field: str | None, label_field: str, item_field: str, annotator_field: str,
-    labels_option: str | None, model_path: Path | None, text_field: str, context_field: str, target_field: str,
+    labels_option: str | None, model_path: Path | None, trust_pickle: bool, text_field: str, context_field: str, target_field: str,
     n_boot: int, seed: int, top: int, input_format: str | None, as_json: bool,
 ) -> None:
     """How far annotators agree: percent agreement, Cohen's, Fleiss' and Krippendorff's
@@ -458,11 +504,11 @@ def agree(
     model_vs_human = None
     if model_path is not None:
         from .agreement import model_versus_humans
-        from .classifier import load_model
+        from .model import load_model
 
         name = "model" if "model" not in report.annotators else f"model:{model_path.stem}"
         model_vs_human = model_versus_humans(
-            rows, report, load_model(model_path), examples, name=name, labels=labels, n_boot=n_boot, seed=seed, text_field=text_field,
+            rows, report, load_model(model_path, trust_pickle=trust_pickle), examples, name=name, labels=labels, n_boot=n_boot, seed=seed, text_field=text_field,
         )
     if as_json:
         result = report.to_dict(disagreements=top)
@@ -471,3 +517,26 @@ def agree(
         click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo(format_report(report, model_vs_human=model_vs_human, top=top))
+
+
+@main.command()
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite an existing NEW file.")
+def convert(old: Path, new: Path, force: bool) -> None:
+    """Rewrite model file OLD, written before stance 0.2, in the current format as NEW.
+
+    OLD is a pickle, and loading it runs code: convert only files whose source you trust.
+    NEW holds the same model as JSON and arrays, and loading it never runs code.
+    """
+    from .errors import InputError
+    from .model import load_model
+
+    if new.exists() and not force:
+        raise InputError(Errors.E023.format(path=new))
+    model = load_model(old, trust_pickle=True)
+    from .artifact import FORMAT_VERSION
+
+    found = model.metadata.get("format")
+    digest = model.save(new)
+    click.echo(f"Converted {old} (format {found}) to {new} (format {FORMAT_VERSION}, sha256 {digest}).", err=True)

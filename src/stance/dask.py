@@ -42,7 +42,7 @@ from .errors import Errors, InputError
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-    from .classifier import StanceModel
+    from .model import StanceModel
 
 _MODELS: dict[tuple[Any, ...], Any] = {}  # this process's models, by ModelRef.key
 _LOCK = threading.Lock()  # a worker with several threads loads a model once
@@ -76,6 +76,7 @@ class ModelRef:
     path: str | None = None
     stamp: tuple[int, int] | None = None  # the file's size and mtime: a changed file is reloaded
     key: str | None = None
+    trust_pickle: bool = False  # a model file from before stance 0.2 (see stance.load_model)
     inline: Any = field(default=None, compare=False, hash=False)
 
     @property
@@ -83,17 +84,17 @@ class ModelRef:
         return (self.path, self.stamp, self.key)
 
 
-def model_ref(model: "StanceModel | str | os.PathLike[str] | None") -> ModelRef:
+def model_ref(model: "StanceModel | str | os.PathLike[str] | None", *, trust_pickle: bool = False) -> ModelRef:
     """A reference to ``model`` for tasks to carry; a model object is sent to every worker
     of the current distributed client once, by a worker plugin."""
-    from .classifier import StanceModel
+    from .model import StanceModel
 
     if model is None:
         return ModelRef()
     if not isinstance(model, StanceModel):
         path = Path(model).resolve()
         stat = path.stat() if path.is_file() else None
-        return ModelRef(str(path), (stat.st_size, stat.st_mtime_ns) if stat else None)
+        return ModelRef(str(path), (stat.st_size, stat.st_mtime_ns) if stat else None, trust_pickle=trust_pickle)
     key = str(model.metadata.get("payload_sha256") or uuid.uuid4().hex)
     _MODELS[(None, None, key)] = model
     client = _current_client()
@@ -115,9 +116,9 @@ def worker_model(ref: ModelRef) -> Any:
                     raise RuntimeError(f"stance model {ref.key} was not sent to this worker")
                 _MODELS[ref.cache_key] = ref.inline
             else:
-                from .classifier import resolve_model
+                from .model import resolve_model
 
-                _MODELS[ref.cache_key] = resolve_model(ref.path)
+                _MODELS[ref.cache_key] = resolve_model(ref.path, trust_pickle=ref.trust_pickle)
                 # the model and the modules live as long as the worker: keep the garbage
                 # collector from rescanning them (as `stance label` does)
                 gc.freeze()
@@ -167,6 +168,8 @@ def label(
     model: "StanceModel | str | os.PathLike[str] | None" = None,
     min_confidence: float | None = None,
     errors: Literal["raise", "mark"] = "raise",
+    parent: str | None = None,
+    trust_pickle: bool = False,
 ) -> "dd.DataFrame":
     """Label a Dask DataFrame: :func:`stance.label_frame` on each partition, lazily.
 
@@ -190,27 +193,29 @@ def label(
 
     if not isinstance(ddf, dd.DataFrame):
         raise InputError(Errors.E341.format(kind=type(ddf).__name__))
-    ref = model_ref(model)
+    ref = model_ref(model, trust_pickle=trust_pickle)
     labels = list(worker_model(ref).labels)
     # label_frame on the empty frame checks the arguments and columns now, and gives the
     # columns and their order; the dtypes are set as the partitions will have them
     meta = label_frame(
-        ddf._meta, text=text, context=context, target=target, model=worker_model(ref), min_confidence=min_confidence, errors=errors
+        ddf._meta, text=text, context=context, target=target, parent=parent, model=worker_model(ref),
+        min_confidence=min_confidence, errors=errors,
     )
     added = output_columns(labels, min_confidence=min_confidence)
     meta = meta.astype({c: (np.float64 if c.startswith("stance_proba_") else TEXT_DTYPE) for c in added})
     return ddf.map_partitions(
-        _label_partition, ref, text, context, target, min_confidence, errors, meta=meta, align_dataframes=False,
+        _label_partition, ref, text, context, target, parent, min_confidence, errors, meta=meta, align_dataframes=False,
     )
 
 
 def _label_partition(
-    part: Any, ref: ModelRef, text: str, context: str | None, target: str | None, min_confidence: float | None, errors: str
+    part: Any, ref: ModelRef, text: str, context: str | None, target: str | None, parent: str | None,
+    min_confidence: float | None, errors: str,
 ) -> Any:
     from .frame import label_frame
 
     return label_frame(
-        part, text=text, context=context, target=target, model=worker_model(ref), min_confidence=min_confidence,
+        part, text=text, context=context, target=target, parent=parent, model=worker_model(ref), min_confidence=min_confidence,
         errors=errors,  # type: ignore[arg-type]
     )
 
@@ -368,6 +373,7 @@ def label_files(
     *,
     client: Any,
     model: "StanceModel | str | os.PathLike[str] | None" = None,
+    trust_pickle: bool = False,
     to: str | None = None,
     force: bool = False,
     progress: bool = False,
@@ -433,7 +439,7 @@ def label_files(
         raise ValueError("label_files needs a distributed client when some file is to be labelled")
     if progress and todo:
         print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr)
-    ref = model_ref(model) if todo else ModelRef()
+    ref = model_ref(model, trust_pickle=trust_pickle) if todo else ModelRef()
     options = {**options, "to": fmt_out, "force": force}
     futures = {
         client.submit(label_one, str(source), str(output), options, ref, key=f"stance-label-{uuid.uuid4().hex[:8]}-{output.name}", pure=False): source

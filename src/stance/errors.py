@@ -7,8 +7,9 @@ built-in ones so callers can catch what they already know (``ValueError``,
 Besides the exception messages (:class:`Errors`) there are the reasons one record is
 rejected, which go into the errors file beside its number and raw input, or a file or
 table is unusable (:class:`Reasons`), the notes on how an agreement coefficient was
-computed (:class:`Notes`), the warnings (:class:`Warnings`), and two helpers that list the
-offending rows or values inside a message.
+computed (:class:`Notes`), the warnings (:class:`Warnings`), two helpers that list the
+offending rows or values inside a message, and two that put a missing input file or a
+failed write into words (:func:`missing_file`, :func:`write_reason`).
 
 One module on purpose, however long: keeping every message in one place (as spaCy's
 ``errors.py`` does) is what lets them be read side by side, worded alike and never
@@ -17,7 +18,12 @@ defined twice.
 
 from __future__ import annotations
 
+import difflib
+import errno
+import itertools
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -43,6 +49,15 @@ class ModelVersionError(ModelIntegrityError):
 
 class NotFittedError(StanceError, ValueError):
     """A model or transformer was used before it was trained."""
+
+
+class OutputError(StanceError, OSError):
+    """An output cannot be written: its folder is missing or read-only, the disk is full, or
+    another run is writing it. ``errno`` is the operating system's code, when there is one."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = code
 
 
 class Errors:
@@ -88,8 +103,8 @@ class Errors:
         "a {kind}."
     )
     E014 = (
-        "`context` must be one string (shared by all texts) or a sequence with one string "
-        "per text; got {n_context} contexts for {n_texts} texts."
+        "`{name}` must be one string (shared by all texts) or a sequence with one string "
+        "per text; got {n_values} values for {n_texts} texts."
     )
     E015 = (
         "This {name} is not trained yet. Call `fit` (or `stance.train`) before `{method}`."
@@ -130,7 +145,8 @@ class Errors:
         "'{pred_field}'."
     )
     E031 = (
-        "Row {number} of '{path}' has no {field!r} field. Available fields: {available}."
+        "Row {number} of '{path}' has no {field!r} field. Available fields: {available}. "
+        "Name the field with {option}."
     )
     # --- annotate and suggest (E060-E079) -------------------------------------------
     E060 = (
@@ -241,7 +257,90 @@ class Errors:
     E057 = (
         "max_lines must be at least 1; got {value}. Give the number of lines per block."
     )
+    # --- files that are not there, outputs that cannot be written, faults (E200-E219) ---
+    E200 = (
+        "Cannot write '{path}': the folder '{folder}' does not exist, and stance does not "
+        "create folders. Create it first (`mkdir -p {folder}`) or choose another path."
+    )
+    E201 = (
+        "Cannot write '{path}': {reason}. Choose a folder you can write to, or change the "
+        "permissions of '{folder}'."
+    )
+    E202 = (
+        "Cannot write '{path}': {reason}. Nothing was put in its place{kept}. Free some "
+        "space (or raise the limit), then run the command again."
+    )
+    E203 = (
+        "Stopped: cannot write the output of this run to '{folder}': {reason}. Nothing was "
+        "put in place of '{output}'; the {records} records done by the last checkpoint are "
+        "kept beside it, in '{partial}'. Free some space (or raise the limit), then run the "
+        "same command with --resume to go on from there."
+    )
+    E204 = (
+        "Stopped: cannot write the output of this run to '{folder}': {reason}. Nothing was "
+        "put in place of '{output}', and no partial file is left. Free some space (or raise "
+        "the limit), then run the same command again."
+    )
+    E205 = (
+        "Another `stance label` run{pid} is writing '{path}' right now (it holds '{lock}'). "
+        "Two runs on one output would mix their rows: wait for it to finish, or stop it and "
+        "run this command with --resume, or write to another path."
+    )
+    E206 = (
+        "No record of '{path}' has the text field {field!r}, so nothing was labelled and no "
+        "output was written. Fields in its records: {available}. Name the field that holds "
+        "the reply text with --text-field, for example --text-field {example}."
+    )
+    E207 = (
+        "No row of '{path}' has the {role} field {field!r}. Fields in its rows: {available}. "
+        "Name the field that holds the {role} with {option}, for example {option} {example}."
+    )
+    E208 = (
+        "Cannot save the answer for item {item!r} in labels file '{path}': {reason}. The file "
+        "holds every earlier answer and nothing of this one. Free some space (or fix the "
+        "folder's permissions), then run the same command again to go on from this item."
+    )
+    E209 = (
+        "Cannot undo in labels file '{path}': {reason}. The file is unchanged, so the answer "
+        "for item {item!r} is still in it. Free some space, remove that answer's line from the "
+        "file by hand, then run the same command again to label the item anew."
+    )
     # --- agreement (E300-E329); E320+ are reasons a coefficient is undefined (None) ----
+    # Models: featurizing, training, priors, model files (E100-E199).
+    E100 = (
+        "classify() takes texts, not a DataFrame: it would read the column names as texts. "
+        "Use `stance.label_frame(df, text='column')`, which returns the frame with "
+        "`stance` and `stance_proba_<label>` columns, or pass `df['column']`."
+    )
+    E101 = "word_ngrams must be 1, 2 or 3, not {value!r}."
+    E102 = "char_ngrams must be (low, high) with 1 <= low <= high, or None; not {value!r}."
+    E103 = (
+        "Texts at positions {positions} are missing (None, NaN or NA), so they cannot be "
+        "labelled. Drop or fill them, or pass errors='mark' to get a null stance and a "
+        "reason for each."
+    )
+    E104 = "errors must be 'raise' or 'mark', not {value!r}."
+    E105 = (
+        "Unknown prior {value!r}: use 'default' (the shipped model), a path to a model "
+        "file, a loaded StanceModel, or None to train without one."
+    )
+    E106 = (
+        "'{path}' is a model file of format {found}, written before stance 0.2: it holds "
+        "pickles, and loading a pickle can run code. If you trust where the file came "
+        "from, load it with `stance.load_model(path, trust_pickle=True)` (or "
+        "`--trust-pickle`), and convert it once with `stance convert OLD NEW`; the new "
+        "file loads without running any code."
+    )
+    E108 = (
+        "Feature parameters ({params}) apply only to a model trained without a prior: "
+        "with a prior, the prior's featurizer is used as it is. Pass prior=None "
+        "(`--prior none`) to choose the features yourself."
+    )
+    E107 = (
+        "Cross-validation needs at least 2 examples of every label; {counts} has a label "
+        "with fewer. Label more replies of that kind, or leave --cv out."
+    )
+
     E300 = (
         "Annotation {index} is {kind}. Each annotation must be an (item, annotator, label) "
         "tuple or a mapping with 'item', 'annotator' and 'label' keys."
@@ -408,8 +507,24 @@ class Errors:
 class Warnings:
     """Warning templates: something still works, but not for much longer or not as asked."""
 
+    W100 = (
+        "The 'pipeline' feature parameter is now called 'spacy_pipeline' (the name of the "
+        "spaCy pipeline); 'pipeline' still works for now."
+    )
     W001 = (
         "{old} is deprecated and will be removed; use {new} instead (same meaning)."
+    )
+    # --- a labels file left by an interrupted write (W200-W209) -------------------------
+    W200 = (
+        "Labels file '{path}' line {number} is incomplete ({size} bytes without a line end: "
+        "{head}). A write was cut off there (the program was killed, the machine stopped or "
+        "the disk filled), so that answer was never saved. The line was removed; its item "
+        "will be shown again, so answer it again."
+    )
+    W201 = (
+        "Labels file '{path}' line {number} had no line end (was the file edited by hand?). "
+        "Its answer is kept, and a line end was added so the next answer starts on a line of "
+        "its own."
     )
 
 
@@ -440,7 +555,6 @@ class Reasons:
     TEXT_MISSING = "no text field {name!r} (fields: {available}); choose one with --text-field"
     TEXT_NOT_STRING = "the text field {name!r} is a {kind}, not a string"
     # -- a whole file (inside E020) ---------------------------------------------------------
-    NO_SUCH_FILE = "no such file"
     NOT_AN_ARRAY = "the JSON is not an array of objects"
     BAD_HEADER = "the header cannot be read ({why})"
     HEADER_PROBLEM = "the header {problem}"
@@ -466,6 +580,20 @@ class Reasons:
     NO_LABELS = "every annotation is missing its label"
     NO_ANNOTATIONS = "the input is empty"
     ONE_ANNOTATOR = " (there is only {n} annotator)"
+    # -- a file that is not there (inside E020) --------------------------------------------
+    NOT_THERE = "there is no such file in {folder}{close}. Check the name, or give the full path"
+    CLOSE_NAMES = "; names close to it there: {names}"
+    NO_FOLDER = "the folder '{folder}' does not exist. Check the path"
+    IS_A_FOLDER = "it is a folder, not a file. Give a file inside it"
+    # -- why an output cannot be written (inside E201-E204, E208, E209) ---------------------
+    NO_PERMISSION = "you may not create or change files in the folder '{folder}'"
+    READ_ONLY_FS = "'{folder}' is on a read-only file system"
+    NOT_A_FOLDER = "'{folder}' is not a folder"
+    FOLDER_GONE = "the folder '{folder}' does not exist"
+    DISK_FULL = "the disk is full"
+    QUOTA = "your disk quota is used up"
+    TOO_BIG = "the file reached the largest size allowed (the file-size limit, `ulimit -f`)"
+    OS_ERROR = "{why}"
     # -- compressed input that ends early (a record of the errors file, E330-E349 block) -----
     DAMAGED = (
         "{what}; the input ends there, after {produced} bytes of content, inside line {line}; "
@@ -474,8 +602,6 @@ class Reasons:
     CUT_OFF = "the {kind} data is cut off at byte {offset} of the file (an incomplete download or copy?)"
     CORRUPT = "the {kind} data is corrupt (found in bytes {start}-{end} of the file: {why})"
     # -- a value of a DataFrame that label_frame cannot label (stance_reason) --------------
-    FRAME_EMPTY = "the text is empty or only whitespace, so it takes no stance: off-topic"
-    FRAME_MISSING = "the text is missing (None, NaN or pd.NA), so it was not labelled"
     FRAME_NOT_TEXT = "the text is a {kind}, not a string, so it was not labelled"
 
 
@@ -517,3 +643,82 @@ def format_values(values: Sequence[Any], limit: int = 10) -> str:
     """
     shown = ", ".join(repr(v) for v in values[:limit])
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def missing_file(path: str | os.PathLike[str]) -> str:
+    """Why ``path`` cannot be read although it was given as an input file: the reason
+    inside :attr:`Errors.E020`, with the names in its folder that come closest.
+
+    Examples
+    --------
+    >>> missing_file("/no/such/folder/x.jsonl")
+    "the folder '/no/such/folder' does not exist. Check the path"
+    """
+    path = Path(path)
+    if path.is_dir():
+        return Reasons.IS_A_FOLDER
+    folder = path.parent
+    if not folder.is_dir():
+        return Reasons.NO_FOLDER.format(folder=folder)
+    try:  # a few thousand names are plenty to find a typo in
+        names = [entry.name for entry in itertools.islice(os.scandir(folder), 5000)]
+    except OSError:
+        names = []
+    close = difflib.get_close_matches(path.name, names, n=2, cutoff=0.75)
+    where = f"the current folder ({Path.cwd()})" if str(folder) == "." else f"'{folder}'"
+    hint = Reasons.CLOSE_NAMES.format(names=", ".join(f"'{folder / name}'" for name in close)) if close else ""
+    return Reasons.NOT_THERE.format(folder=where, close=hint)
+
+
+# Why an output could not be written, by the operating system's error code.
+_WRITE_REASONS = {
+    errno.EACCES: Reasons.NO_PERMISSION,
+    errno.EPERM: Reasons.NO_PERMISSION,
+    errno.EROFS: Reasons.READ_ONLY_FS,
+    errno.ENOTDIR: Reasons.NOT_A_FOLDER,
+    errno.ENOENT: Reasons.FOLDER_GONE,
+    errno.ENOSPC: Reasons.DISK_FULL,
+    errno.EDQUOT: Reasons.QUOTA,
+    errno.EFBIG: Reasons.TOO_BIG,
+}
+# The codes that more space (or a higher limit) cures; the rest need another folder.
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def write_reason(exc: OSError, folder: str | os.PathLike[str]) -> str:
+    """Why writing into ``folder`` failed with ``exc``, in words (inside E201-E204, E208, E209).
+
+    Examples
+    --------
+    >>> write_reason(OSError(errno.ENOSPC, "No space left on device"), "out")
+    'the disk is full'
+    >>> write_reason(PermissionError(errno.EACCES, "Permission denied"), "ro")
+    "you may not create or change files in the folder 'ro'"
+    """
+    template = _WRITE_REASONS.get(exc.errno or 0)
+    if template is None:
+        return Reasons.OS_ERROR.format(why=exc.strerror or exc)
+    return template.format(folder=folder)
+
+
+_TEXT_LIKE = ("text", "body", "content", "message", "comment", "reply", "tweet", "post")
+
+
+def likely_field(wanted: str, available: Sequence[str]) -> str:
+    """The field a user most likely meant by ``wanted``, for the example in a message: a
+    near spelling, else a name that sounds like text, else the first field.
+
+    Examples
+    --------
+    >>> likely_field("text", ["id", "body"])
+    'body'
+    >>> likely_field("lable", ["text", "label"])
+    'label'
+    """
+    close = difflib.get_close_matches(wanted, list(available), n=1, cutoff=0.75)
+    if close:
+        return close[0]
+    for name in available:
+        if any(part in name.lower() for part in _TEXT_LIKE):
+            return name
+    return available[0] if available else "NAME"

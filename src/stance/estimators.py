@@ -1,9 +1,10 @@
-"""The scikit-learn side of classify: estimators that train and plug into sklearn tools.
+"""Estimators: the scikit-learn side, for training and for scikit-learn's own tools.
 
 :class:`SpacyFeatures` is :class:`~stance.features.Featurizer` with the estimator contract
 (``get_params``, ``set_params``, ``clone``, pipelines, grid search). :class:`LinearStanceClassifier`
 is the calibrated linear SVM. Training uses them; labelling with a saved model does not
-import this module (see :class:`~stance.classifier.LinearScorer`).
+import this module (see :class:`~stance.scoring.LinearScorer`). :func:`pipeline_from_scorer`
+and :func:`scorer_from_pipeline` turn one into the other.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .classifier import _as_logits, _softmax
 from .errors import Errors, InputError
 from .features import Featurizer
+from .scoring import LinearScorer, as_logits, calibrated, softmax
 
 
 class SpacyFeatures(Featurizer, TransformerMixin, BaseEstimator):
@@ -41,9 +42,9 @@ class SpacyFeatures(Featurizer, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "idf_")
         return super().transform(X)
 
-    def decision_function(self, X: object, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    def linear_scores(self, X: object, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "idf_")
-        return super().decision_function(X, coef, intercept)
+        return super().linear_scores(X, coef, intercept)
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
@@ -53,11 +54,14 @@ class SpacyFeatures(Featurizer, TransformerMixin, BaseEstimator):
         return tags
 
     def featurizer(self) -> Featurizer:
-        """A plain :class:`~stance.features.Featurizer` with this one's fitted state (pickles without scikit-learn)."""
+        """A plain :class:`~stance.features.Featurizer` with this one's fitted state."""
         check_is_fitted(self, "idf_")
-        plain = Featurizer.__new__(Featurizer)
-        plain.__setstate__(self.__getstate__())
-        return plain
+        return Featurizer.from_state(self.to_state())
+
+    @classmethod
+    def from_featurizer(cls, featurizer: Featurizer) -> "SpacyFeatures":
+        """The estimator with a plain featurizer's parameters and fitted state."""
+        return cls.from_state(featurizer.to_state())  # type: ignore[return-value]
 
 
 class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
@@ -136,7 +140,7 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
             self.cv_macro_f1_ = None
             self.svm_ = self._svm(self.C_).fit(X, encoded)
             calibration_scores = self._scores(self.svm_, X)
-        self.temperature_ = _fit_temperature(_as_logits(calibration_scores), encoded)
+        self.temperature_ = fit_temperature(as_logits(calibration_scores), encoded)
         coef = self.svm_.coef_
         # One row per label, for explanations: binary SVMs keep a single row for the second label.
         self.coef_ = np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef
@@ -144,7 +148,7 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
 
     def proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities from SVM scores (``svm_.decision_function``, kept 2-D)."""
-        return _softmax(_as_logits(scores) * self.temperature_)
+        return calibrated(scores, self.temperature_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "temperature_")
@@ -155,13 +159,13 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def _fit_temperature(logits: np.ndarray, encoded: np.ndarray) -> float:
+def fit_temperature(logits: np.ndarray, encoded: np.ndarray) -> float:
     """Temperature scaling (Guo et al., 2017): the factor on the scores that minimises the
     log-loss of held-out rows. One factor for all labels keeps the SVM's decision, so the
     label is always the most probable one."""
 
     def log_loss(log_t: float) -> float:
-        proba = _softmax(logits * np.exp(log_t))
+        proba = softmax(logits * np.exp(log_t))
         return float(-np.mean(np.log(proba[np.arange(len(encoded)), encoded] + 1e-12)))
 
     result = minimize_scalar(log_loss, bounds=(-5.0, 5.0), method="bounded")
@@ -178,4 +182,34 @@ def make_pipeline(*, random_state: int = 0, **feature_params: Any) -> Pipeline:
     )
 
 
+def scorer_from_pipeline(pipeline: Pipeline) -> LinearScorer:
+    """What labelling needs from a fitted pipeline of :class:`SpacyFeatures` then
+    :class:`LinearStanceClassifier`: the featurizer, the SVM's weights, the temperature."""
+    classifier = pipeline.named_steps["classifier"]
+    return LinearScorer(
+        pipeline.named_steps["features"].featurizer(),
+        classifier.svm_.coef_,
+        classifier.svm_.intercept_,
+        classifier.temperature_,
+        [str(c) for c in classifier.classes_],
+    )
 
+
+def pipeline_from_scorer(scorer: LinearScorer) -> Pipeline:
+    """The fitted scikit-learn pipeline that predicts what ``scorer`` does, rebuilt from
+    its arrays (no training): features, then a :class:`LinearStanceClassifier`."""
+    features = SpacyFeatures.from_featurizer(scorer.featurizer)
+    svm = LinearSVC()
+    svm.coef_ = scorer.coef
+    svm.intercept_ = scorer.intercept
+    svm.classes_ = np.arange(max(2, scorer.coef.shape[0]))
+    svm.n_features_in_ = scorer.coef.shape[1]
+    classifier = LinearStanceClassifier()
+    classifier.classes_ = np.array(scorer.classes)
+    classifier.svm_ = svm
+    classifier.temperature_ = scorer.temperature
+    classifier.C_ = None
+    classifier.cv_macro_f1_ = None
+    classifier.coef_ = scorer.label_coef
+    classifier.n_features_in_ = scorer.coef.shape[1]
+    return Pipeline([("features", features), ("classifier", classifier)])

@@ -6,29 +6,30 @@ function.
 
 Empty and missing text
 ----------------------
-One rule: a text that is empty or only whitespace takes no stance, so it is ``off-topic``
-(whatever the model's labels), with no probabilities (NaN) and the reason in
-``stance_reason``. A missing value (``None``, ``NaN``, ``pd.NA``) or a value that is not
-a string is an error that lists the rows; with ``errors="mark"`` such a row gets a null
-stance, no probabilities and the reason instead.
+The one rule of :mod:`stance.model`: a text that is empty or only whitespace takes no
+stance, so it is ``off-topic`` (probability 1, when the model has that label), with the
+note in ``stance_reason``. A missing value (``None``, ``NaN``, ``pd.NA``) or a value that is
+not a string is an error that lists the rows; with ``errors="mark"`` such a row gets a null
+stance, no probabilities (NaN) and the reason instead.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from .errors import Errors, InputError, Reasons, format_numbers, format_values
+from .examples import Examples, is_missing
+from .model import EMPTY_NOTE, MISSING_NOTE
+from .scoring import OFF_TOPIC
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .classifier import StanceModel
+    from .model import StanceModel
 
-OFF_TOPIC = "off-topic"  # the stance of a text that is empty or only whitespace
 UNCERTAIN = "uncertain"  # below min_confidence, as `stance label --min-confidence` writes
 BATCH_ROWS = 10_000  # rows per predict_proba call: memory stays bounded on a large frame
 REASON_COLUMN = "stance_reason"
@@ -54,9 +55,11 @@ def label_frame(
     text: str = "text",
     context: str | None = None,
     target: str | None = None,
+    parent: str | None = None,
     model: "StanceModel | str | os.PathLike[str] | None" = None,
     min_confidence: float | None = None,
     errors: Literal["raise", "mark"] = "raise",
+    trust_pickle: bool = False,
 ) -> "pd.DataFrame":
     """Label every row of a pandas DataFrame: the same frame, with its stance columns added.
 
@@ -64,11 +67,12 @@ def label_frame(
     ----------
     df
         The frame; it is not changed. Its index (duplicates, a MultiIndex) is kept.
-    text, context, target
-        Columns with the reply text, the post replied to (optional) and the stance target
-        (optional; with a per-target model, the rows of a target use its model).
+    text, context, target, parent
+        Columns with the reply text, the post replied to (optional), the stance target
+        (optional; with a per-target model, the rows of a target use its model) and, for a
+        reply to a reply, the reply it answers (optional; see :func:`stance.classify`).
     model
-        A :class:`~stance.classifier.StanceModel`, a model path, or None for the shipped
+        A :class:`~stance.model.StanceModel`, a model path, or None for the shipped
         default model.
     min_confidence
         Rows whose top probability is below it get the stance ``"uncertain"``; the model's
@@ -76,6 +80,8 @@ def label_frame(
     errors
         ``"raise"``: a missing or non-string text is an error listing the rows. ``"mark"``:
         such rows get a null stance and a reason in ``stance_reason``.
+    trust_pickle
+        Allow a model file written before stance 0.2 (a pickle): only files you trust.
 
     Returns
     -------
@@ -105,7 +111,7 @@ def label_frame(
     """
     import pandas as pd
 
-    from .classifier import resolve_model
+    from .model import resolve_model
 
     if not isinstance(df, pd.DataFrame):
         raise InputError(Errors.E340.format(kind=type(df).__name__))
@@ -113,11 +119,11 @@ def label_frame(
         raise InputError(Errors.E339.format(value=errors))
     if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
         raise InputError(Errors.E045.format(value=min_confidence))
-    for column, what, argument in ((text, "text", "text"), (context, "context", "context"), (target, "target", "target")):
+    for column, what in ((text, "text"), (context, "context"), (target, "target"), (parent, "parent")):
         if column is not None and column not in df.columns:
             available = format_values([str(c) for c in df.columns])
-            raise InputError(Errors.E337.format(column=column, what=what, available=available, argument=argument))
-    model = resolve_model(model)
+            raise InputError(Errors.E337.format(column=column, what=what, available=available, argument=what))
+    model = resolve_model(model, trust_pickle=trust_pickle)
     labels = list(model.labels)
     texts = df[text].tolist()
     n = len(texts)
@@ -127,15 +133,14 @@ def label_frame(
     good: list[int] = []
     for i, value in enumerate(texts):
         if isinstance(value, str):
-            if value.strip():
-                good.append(i)
-            else:
-                stance[i], reason[i] = OFF_TOPIC, Reasons.FRAME_EMPTY
+            good.append(i)
+            if not value.strip() and OFF_TOPIC in labels:
+                reason[i] = EMPTY_NOTE
         else:
             unusable.append(i)
-            reason[i] = Reasons.FRAME_MISSING if _is_missing(value) else Reasons.FRAME_NOT_TEXT.format(kind=type(value).__name__)
+            reason[i] = MISSING_NOTE if is_missing(value) else Reasons.FRAME_NOT_TEXT.format(kind=type(value).__name__)
     if unusable and errors == "raise":
-        kinds = sorted({"missing: None, NaN or pd.NA" if _is_missing(texts[i]) else f"a {type(texts[i]).__name__}" for i in unusable})
+        kinds = sorted({"missing: None, NaN or pd.NA" if is_missing(texts[i]) else f"a {type(texts[i]).__name__}" for i in unusable})
         raise InputError(Errors.E338.format(
             n=len(unusable), column=text, kinds="; ".join(kinds), positions=format_numbers(unusable),
             labels=format_values(df.index[unusable[:10]].tolist()) + (" ..." if len(unusable) > 10 else ""),
@@ -143,9 +148,10 @@ def label_frame(
     proba = np.full((n, len(labels)), np.nan)
     contexts = _optional_texts(df, context)
     targets = _optional_texts(df, target)
+    parents = _optional_texts(df, parent)
     for start in range(0, len(good), BATCH_ROWS):
         rows = good[start : start + BATCH_ROWS]
-        proba[rows] = model.predict_proba(_examples([texts[i] for i in rows], contexts, targets, rows))
+        proba[rows] = model.predict_proba(_examples([texts[i] for i in rows], contexts, targets, parents, rows))
     top: list[Any] = [None] * n
     if good:
         best = proba[good].argmax(axis=1).tolist()
@@ -164,29 +170,16 @@ def label_frame(
     return pd.concat([kept, pd.DataFrame(added, index=df.index)], axis=1)
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return math.isnan(value)
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value)) if np.ndim(value) == 0 else False
-    except (TypeError, ValueError):
-        return False
-
-
 def _optional_texts(df: "pd.DataFrame", column: str | None) -> list[Any] | None:
     return df[column].tolist() if column is not None else None
 
 
-def _examples(texts: list[str], contexts: list[Any] | None, targets: list[Any] | None, rows: list[int]) -> Any:
-    from .features import Examples
-
+def _examples(
+    texts: list[str], contexts: list[Any] | None, targets: list[Any] | None, parents: list[Any] | None, rows: list[int]
+) -> Examples:
     def pick(values: list[Any] | None) -> list[str | None]:
         if values is None:
             return [None] * len(rows)
         return [v if isinstance(v, str) and v else None for v in (values[i] for i in rows)]
 
-    return Examples(texts, pick(contexts), pick(targets))
+    return Examples(texts, pick(contexts), pick(targets), pick(parents))

@@ -161,7 +161,7 @@ def suggest(
     Returns the picks and the model's probabilities for every example (columns in
     ``model.labels`` order).
     """
-    from .features import to_examples
+    from .examples import to_examples
 
     _check_strategy(strategy)
     data = to_examples(examples)

@@ -18,8 +18,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import Errors, InputError
+from .errors import Errors, InputError, missing_file
 from .read import BadRecord, get_field, read_records
+from .write import atomic_output
 
 Z_95 = 1.959963984540054
 BUCKETS = {"year": 4, "month": 7, "day": 10, "hour": 13}
@@ -131,7 +132,7 @@ def summarize(path: str | os.PathLike[str], *, by: str | None = None, field: str
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(Errors.E020.format(path=path, reason="no such file"))
+        raise InputError(Errors.E020.format(path=path, reason=missing_file(path)))
     group_field, bucket = _grouper(by) if by else (None, None)
     overall: Counter[str] = Counter()
     groups: dict[str, Counter[str]] = {}
@@ -285,6 +286,9 @@ def plot_summary(result: dict[str, Any], path: str | os.PathLike[str], *, max_gr
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     path = Path(path)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
+    try:  # atomically, like every output: a failed save leaves no half-written chart
+        with atomic_output(path, force=True) as handle:
+            fig.savefig(handle, format=path.suffix[1:].lower() or "png", dpi=150)
+    finally:
+        plt.close(fig)
     return path

@@ -1,5 +1,10 @@
 """Write: labelled rows to JSONL, CSV/TSV or Parquet, atomically (temporary file, then rename).
 
+Outputs go only into folders that exist: a mistyped ``-o`` path is an error
+(:func:`check_output_folder`), never a new folder tree. A write that fails (no permission,
+a full disk, the file-size limit) is an :class:`~stance.errors.OutputError` that names the
+user's path, never the temporary file beside it (:func:`output_error`).
+
 Batch labelling streams its rows into a JSONL file first (which is what makes it
 resumable) and converts that file at the end with :func:`convert_jsonl`, in two streaming
 passes: one to learn the columns, one to write.
@@ -8,6 +13,7 @@ passes: one to learn the columns, one to write.
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import secrets
 from collections.abc import Iterable
@@ -17,7 +23,7 @@ from typing import IO, Any, Iterator
 
 import orjson
 
-from .errors import Errors, InputError
+from .errors import NO_SPACE, Errors, InputError, OutputError, StanceError, write_reason
 
 OUTPUT_FORMATS = ("jsonl", "csv", "tsv", "parquet")
 # What write_rows writes; Parquet is written by converting a finished JSONL file.
@@ -44,22 +50,77 @@ def require_pyarrow() -> Any:
     return pq
 
 
+def folder_of(path: str | os.PathLike[str]) -> Path:
+    """The folder ``path`` is in, as the user would look for it (the current folder in full)."""
+    folder = Path(path).parent
+    return Path.cwd() if str(folder) == "." else folder
+
+
+def output_error(exc: OSError, path: str | os.PathLike[str]) -> OutputError:
+    """``exc``, raised while writing ``path`` (or a temporary file beside it), as an error
+    that names ``path`` and says what to do."""
+    path = Path(path)
+    folder = folder_of(path)
+    if exc.errno == errno.ENOENT and not folder.is_dir():
+        message = Errors.E200.format(path=path, folder=folder)
+    elif exc.errno in NO_SPACE:
+        kept = " (the earlier file is as it was)" if path.exists() else ""
+        message = Errors.E202.format(path=path, reason=write_reason(exc, folder), kept=kept)
+    else:
+        message = Errors.E201.format(path=path, reason=write_reason(exc, folder), folder=folder)
+    return OutputError(message, exc.errno)
+
+
+def check_output_folder(path: str | os.PathLike[str]) -> None:
+    """Refuse ``path`` as an output before any work is done when its folder does not exist
+    or cannot be written to. Folders are never created: a mistyped path should be an error.
+
+    The test is a real one, an empty temporary file created and deleted beside ``path``,
+    so whatever would stop the output (permissions, a read-only or immutable folder, a
+    read-only file system) stops it now, for root too.
+
+    Raises
+    ------
+    OutputError
+        Naming ``path``, the folder and the fix.
+    """
+    try:
+        fd, tmp = _create_temporary(Path(path))
+    except OSError as exc:
+        raise output_error(exc, path) from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike[str], *, force: bool = False, mode: str = "wb") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; rename it over ``path`` only on success."""
+    """Open a temporary file beside ``path``; rename it over ``path`` only on success.
+
+    Raises
+    ------
+    InputError
+        When ``path`` exists and ``force`` is false.
+    OutputError
+        When the file cannot be written (see :func:`output_error`); nothing is left behind.
+    """
     path = Path(path)
     if path.exists() and not force:
         raise InputError(Errors.E023.format(path=path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_temporary(path)
+    try:
+        fd, tmp = _create_temporary(path)
+    except OSError as exc:
+        raise output_error(exc, path) from None
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        # A write to the temporary file (no file name) failed; errors from elsewhere pass.
+        if isinstance(exc, OSError) and not isinstance(exc, StanceError) and exc.filename in (None, tmp):
+            raise output_error(exc, path) from None
         raise
 
 

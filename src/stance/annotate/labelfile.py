@@ -6,6 +6,12 @@ renamed over it), so the file never holds retracted answers. Appends and rewrite
 exclusive lock on the file (``fcntl.flock``, where available) and re-check that the path
 still names the locked file, so two labellers sharing one file never lose each other's
 answers.
+
+An answer that cannot be written whole (a full disk) is cut off again, so the file holds
+all of it or none of it. A last line without a line end, which only a crash in the middle
+of a write (or an editor) leaves, is found when a session starts (:meth:`LabelFile.repair`):
+a torn answer is removed and reported with its line number, a whole one gets its line end,
+so the next answer is never glued to it.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from typing import Any
 
 import orjson
 
-from ..errors import Errors, InputError, Reasons
+from ..errors import Errors, InputError, OutputError, Reasons, StanceError, Warnings, write_reason
+from ..write import folder_of, output_error
 from .items import Item
 
 try:  # POSIX only; on other systems one writer per file is assumed
@@ -38,8 +45,8 @@ class LabelFile:
 
     @contextmanager
     def _locked(self) -> Iterator[int]:
-        """An exclusive lock on the file that the path names right now."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """An exclusive lock on the file that the path names right now (created if need be;
+        its folder must exist)."""
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
             if fcntl is None:
@@ -80,18 +87,40 @@ class LabelFile:
         """Ids of the items this annotator has labelled."""
         return {str(r["item"]) for r in self.records() if r.get("annotator") == self.annotator}
 
-    def repair(self) -> int:
-        """Drop a torn last line (no newline) left by a crash mid-write; return bytes dropped."""
-        if not self.path.exists():
-            return 0
-        with self._locked() as fd:
-            data = self.path.read_bytes()
-            if not data or data.endswith(b"\n"):
-                return 0
-            keep = data.rfind(b"\n") + 1
-            os.ftruncate(fd, keep)
-            os.fsync(fd)
-            return len(data) - keep
+    def repair(self) -> str | None:
+        """Deal with a last line that has no line end, and say what was done (None when
+        the file ends cleanly).
+
+        A torn answer (a write cut off by a crash) is removed, so its item is asked again;
+        a whole answer whose line end is missing (a hand edit) gets one. Either way the
+        next answer starts on a line of its own instead of being glued to it. A missing
+        file is created, so a folder that cannot be written to shows before the first
+        answer, not at it.
+
+        Raises
+        ------
+        OutputError
+            When the file cannot be created or changed (the message names it and says why).
+        """
+        try:
+            with self._locked() as fd:
+                data = self.path.read_bytes()
+                if not data or data.endswith(b"\n"):
+                    return None
+                keep = data.rfind(b"\n") + 1
+                last, number = data[keep:], data.count(b"\n") + 1
+                if _is_answer(last):
+                    _write_all(fd, b"\n")
+                    os.fsync(fd)
+                    return Warnings.W201.format(path=self.path, number=number)
+                os.ftruncate(fd, keep)
+                os.fsync(fd)
+        except OSError as exc:
+            if isinstance(exc, StanceError):
+                raise
+            raise output_error(exc, self.path) from None
+        head = last[:80].decode("utf-8", errors="replace") + ("..." if len(last) > 80 else "")
+        return Warnings.W200.format(path=self.path, number=number, size=len(last), head=repr(head))
 
     def append(self, item: Item, label: str) -> dict[str, Any]:
         """Write one answer and make it durable before returning."""
@@ -103,13 +132,39 @@ class LabelFile:
             "ts": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         line = orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
-        with self._locked() as fd:
-            os.write(fd, line)
-            os.fsync(fd)
+        try:
+            with self._locked() as fd:
+                size = os.fstat(fd).st_size
+                try:
+                    _write_all(fd, line)
+                    os.fsync(fd)
+                except OSError:
+                    _cut_back(fd, size)  # all of the answer or none of it
+                    raise
+        except OSError as exc:
+            if isinstance(exc, StanceError):
+                raise
+            reason = write_reason(exc, folder_of(self.path))
+            raise OutputError(Errors.E208.format(item=item.id, path=self.path, reason=reason), exc.errno) from None
         return record
 
     def remove_last(self, item_id: str) -> bool:
-        """Remove this annotator's last record for ``item_id`` by an atomic rewrite."""
+        """Remove this annotator's last record for ``item_id`` by an atomic rewrite.
+
+        Raises
+        ------
+        OutputError
+            When the new copy cannot be written; the file is then unchanged.
+        """
+        try:
+            return self._remove_last(item_id)
+        except OSError as exc:
+            if isinstance(exc, StanceError):
+                raise
+            reason = write_reason(exc, folder_of(self.path))
+            raise OutputError(Errors.E209.format(item=item_id, path=self.path, reason=reason), exc.errno) from None
+
+    def _remove_last(self, item_id: str) -> bool:
         with self._locked() as fd:
             lines = self.path.read_bytes().splitlines(keepends=True)
             for index in range(len(lines) - 1, -1, -1):
@@ -135,6 +190,31 @@ class LabelFile:
                 raise
             _fsync_dir(self.path.parent)
             return True
+
+
+def _is_answer(line: bytes) -> bool:
+    """Whether ``line`` is a whole answer, as :meth:`LabelFile.append` writes them."""
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(value, dict) and {"item", "annotator", "label"} <= value.keys()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data``: a write can be short when the disk fills, and the next one fails."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _cut_back(fd: int, size: int) -> None:
+    """Cut the file back to ``size`` bytes after a failed write, as far as the disk lets us."""
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - the torn line is then found by repair() next time
+        pass
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -28,7 +28,7 @@ Modules
 -------
 :mod:`.label` (:func:`label_file` in named steps, :class:`Summary`), :mod:`.chunks`
 (labelling one chunk), :mod:`.pool` (the ordered process pool), :mod:`.checkpoint` (partial
-files, progress, resuming).
+files, progress, resuming), :mod:`.lock` (one run per output).
 """
 
 from __future__ import annotations

@@ -105,10 +105,12 @@ class PartialFiles:
         self.files = files
         self.fingerprint = fingerprint
         self.every = every
-        files.output.parent.mkdir(parents=True, exist_ok=True)
-        files.errors.parent.mkdir(parents=True, exist_ok=True)
         self.out = open(files.partial, "r+b" if state else "wb")
-        self.err = open(files.errors_partial, "r+b" if state else "wb")
+        try:
+            self.err = open(files.errors_partial, "r+b" if state else "wb")
+        except BaseException:
+            self.out.close()
+            raise
         if state:
             self.out.truncate(state["output_bytes"])
             self.out.seek(state["output_bytes"])
@@ -135,9 +137,9 @@ class PartialFiles:
             return
         self.last = time.monotonic()
         state = {
-            "version": PROGRESS_VERSION, **self.fingerprint, "records": done["records"],
+            "version": PROGRESS_VERSION, **self.fingerprint,
             "output_bytes": _sync(self.out), "errors_bytes": _sync(self.err) if self.errors_unsynced else self.err.tell(),
-            "labelled": done["labelled"], "rejected": done["rejected"], "counts": done["counts"],
+            **done,  # records, labelled, rejected, counts and what the text field was found in
         }
         self.errors_unsynced = False
         if position is not None:
@@ -145,21 +147,34 @@ class PartialFiles:
         _write_progress(self.files.progress, state)
 
     def close(self, *, discard: bool = False) -> None:
-        """Close both files; with ``discard``, and no progress file to resume from, delete them."""
-        self.out.close()
-        self.err.close()
-        if discard and not self.files.progress.exists():  # nothing to resume: leave no partial files
-            self.files.partial.unlink(missing_ok=True)
-            self.files.errors_partial.unlink(missing_ok=True)
+        """Close both files; with ``discard``, and no progress file to resume from, delete them.
+
+        Closing flushes what is buffered, which fails again on a full disk: the files are
+        closed and discarded all the same, and the first such error is raised.
+        """
+        try:
+            self.out.close()
+        finally:
+            try:
+                self.err.close()
+            finally:
+                if discard and not self.files.progress.exists():  # nothing to resume: leave no partial files
+                    self.files.partial.unlink(missing_ok=True)
+                    self.files.errors_partial.unlink(missing_ok=True)
 
 
 def _write_progress(path: Path, state: dict[str, Any]) -> None:
+    """Replace the progress file atomically; on a failed write the last one stays as it was."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(orjson.dumps(state))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(orjson.dumps(state))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _sync(handle: Any) -> int:

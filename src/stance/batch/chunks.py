@@ -38,7 +38,12 @@ class ChunkSpec:
 
 @dataclass
 class ChunkResult:
-    """A labelled chunk: ``n`` records in, ``rows`` and ``errors`` as JSONL bytes out."""
+    """A labelled chunk: ``n`` records in, ``rows`` and ``errors`` as JSONL bytes out.
+
+    ``no_text_field`` counts the records without the text field at all (their field names,
+    the first 20, are in ``fields``), and ``text_field_seen`` says whether any record had
+    it: a file where no record has it has the wrong field name, not bad records.
+    """
 
     n: int
     rows: bytes
@@ -47,11 +52,14 @@ class ChunkResult:
     rejected: int
     counts: dict[str, int]
     first_error: tuple[str, int, str] | None
+    no_text_field: int = 0
+    text_field_seen: bool = False
+    fields: tuple[str, ...] = ()
 
 
 def label_chunk(items: list[Record | BadRecord], spec: ChunkSpec, model: Any) -> ChunkResult:
     """Label one chunk: rows as JSONL bytes, error records as JSONL bytes, counts."""
-    from ..features import paused_gc
+    from ..memory import paused_gc
 
     with paused_gc():
         return _label_now(items, spec, model)
@@ -59,7 +67,7 @@ def label_chunk(items: list[Record | BadRecord], spec: ChunkSpec, model: Any) ->
 
 def label_lines(block: LineBlock, fmt: str, spec: ChunkSpec, model: Any) -> ChunkResult:
     """Parse one block of raw JSONL or text lines and label it (in a worker, in a parallel run)."""
-    from ..features import paused_gc
+    from ..memory import paused_gc
 
     with paused_gc():  # parsing allocates many small objects; see paused_gc
         items = parse_line_block(block, fmt)
@@ -68,7 +76,7 @@ def label_lines(block: LineBlock, fmt: str, spec: ChunkSpec, model: Any) -> Chun
 
 def chunks(records: Iterator[Record | BadRecord], size: int) -> Iterator[list[Record | BadRecord]]:
     """The records in lists of ``size`` (the last one shorter)."""
-    from ..features import paused_gc
+    from ..memory import paused_gc
 
     while True:
         with paused_gc():  # parsing allocates many small objects; see paused_gc
@@ -94,6 +102,9 @@ def _label_now(items: list[Record | BadRecord], spec: ChunkSpec, model: Any) -> 
     texts: list[str] = []
     contexts: list[str | None] = []
     targets: list[str | None] = []
+    no_field = 0
+    seen = False
+    names: dict[str, None] = {}
     for item in items:
         if type(item) is BadRecord:
             errors.append(_error_line(item.unit, item.number, item.raw, item.reason))
@@ -105,6 +116,12 @@ def _label_now(items: list[Record | BadRecord], spec: ChunkSpec, model: Any) -> 
         else:
             name = spec.text_field or "text"
             text = fields[name] if name in fields else get_field(fields, name)
+        if text is None and not has_field(fields, name):
+            no_field += 1
+            if len(names) < 20:
+                names.update(dict.fromkeys(map(str, list(fields)[:20])))
+        else:
+            seen = True
         problem = _text_problem(fields, text, name)
         if problem is not None:
             ident = get_field(fields, spec.id_field) if spec.id_field else None
@@ -123,7 +140,7 @@ def _label_now(items: list[Record | BadRecord], spec: ChunkSpec, model: Any) -> 
     rows = b""
     counts: Counter[str] = Counter()
     if good:
-        from ..features import Examples
+        from ..examples import Examples
 
         proba = model.predict_proba(Examples(texts, contexts, targets))
         reasons = (
@@ -135,7 +152,10 @@ def _label_now(items: list[Record | BadRecord], spec: ChunkSpec, model: Any) -> 
             else None
         )
         rows, counts = _rows(good, proba, spec, reasons)
-    return ChunkResult(len(items), rows, b"".join(errors), len(good), len(items) - len(good), dict(counts), first_error)
+    return ChunkResult(
+        len(items), rows, b"".join(errors), len(good), len(items) - len(good), dict(counts), first_error,
+        no_field, seen, tuple(names)[:20],
+    )
 
 
 def _text_problem(fields: dict[str, Any], text: Any, name: str) -> str | None:

@@ -4,10 +4,16 @@
 (:mod:`.chunks`), in worker processes with ``jobs > 1`` (:mod:`.pool`), and appends the rows
 to a partial JSONL file beside the output that checkpoints make resumable
 (:mod:`.checkpoint`). Every input record ends as exactly one output row or one error record.
+
+A run holds a lock on its output (:mod:`.lock`), so a second run on the same output refuses
+at once. A write that fails part way (a full disk, the file-size limit) stops the run with
+an :class:`~stance.errors.OutputError`; nothing is put in place of the output, and the rows
+up to the last checkpoint stay for ``resume=True``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -16,13 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import Errors, InputError
+import orjson
+
+from ..errors import NO_SPACE, Errors, InputError, OutputError, StanceError, likely_field, missing_file, write_reason
 from ..read import LINE_FORMATS, ByteSource, line_blocks, open_input, records_of
 from ..read.formats import damage_record
-from ..write import output_format, require_pyarrow
+from ..write import check_output_folder, folder_of, output_error, output_format, require_pyarrow
 from . import chunks  # its labellers are looked up at call time, so a patched one is used
 from .checkpoint import PartialFiles, RunFiles, fingerprint, finish, resume_state
 from .chunks import ChunkResult, ChunkSpec
+from .lock import RunLock, lock_path
 from .pool import Task, ordered_map
 
 
@@ -41,6 +50,9 @@ class Summary:
     seconds: float = 0.0
     stopped: str | None = None
     damage: str | None = None  # the file, and why its compressed data ended early (also an error record)
+    no_text_field: int = 0  # records without the text field at all
+    text_field_seen: bool = False  # whether any record had it
+    fields: list[str] = field(default_factory=list)  # names in the records without it
 
     def resume_from(self, state: dict[str, Any]) -> None:
         """Start from the counts of an interrupted run's last checkpoint (if any)."""
@@ -48,6 +60,10 @@ class Summary:
             self.read, self.labelled, self.rejected = state["records"], state["labelled"], state["rejected"]
             self.counts = dict(state["counts"])
             self.resumed_at = state["records"]
+            # a checkpoint from before these were kept: as if the field had been seen
+            self.no_text_field = state.get("no_text_field", 0)
+            self.text_field_seen = state.get("text_field_seen", True)
+            self.fields = list(state.get("fields", []))
 
     def add(self, result: ChunkResult) -> None:
         """Count a labelled chunk."""
@@ -56,10 +72,22 @@ class Summary:
         self.rejected += result.rejected
         for label, count in result.counts.items():
             self.counts[label] = self.counts.get(label, 0) + count
+        self.no_text_field += result.no_text_field
+        self.text_field_seen = self.text_field_seen or result.text_field_seen
+        if len(self.fields) < 20:
+            self.fields = list(dict.fromkeys([*self.fields, *result.fields]))[:20]
 
     def done(self) -> dict[str, Any]:
         """What a checkpoint records of the run so far."""
-        return {"records": self.read, "labelled": self.labelled, "rejected": self.rejected, "counts": self.counts}
+        return {
+            "records": self.read, "labelled": self.labelled, "rejected": self.rejected, "counts": self.counts,
+            "no_text_field": self.no_text_field, "text_field_seen": self.text_field_seen, "fields": self.fields,
+        }
+
+    @property
+    def wrong_text_field(self) -> bool:
+        """Whether records were read but not one had the text field (a schema problem)."""
+        return self.no_text_field > 0 and not self.text_field_seen and self.stopped is None
 
     @property
     def exit_code(self) -> int:
@@ -94,6 +122,80 @@ class Summary:
         return "\n".join(lines)
 
 
+def _one_run_per_output(label: Callable[..., Summary]) -> Callable[..., Summary]:
+    """Run ``label`` for an input that exists, under a lock on its output (and on an
+    errors file given apart from it), and turn a failed write into an OutputError that
+    names the output and says how to go on."""
+
+    @functools.wraps(label)
+    def run(source: str | os.PathLike[str], output: str | os.PathLike[str], **options: Any) -> Summary:
+        output = Path(output)
+        errors = options.get("errors")
+        files = RunFiles.beside(output, Path(errors) if errors is not None else None)
+        if str(source) != "-" and not Path(source).is_file():
+            raise InputError(Errors.E020.format(path=source, reason=missing_file(source)))
+        for path in (files.output, files.errors):
+            check_output_folder(path)
+        locks: list[RunLock] = []
+        targets = [files.output]
+        if errors is not None and files.errors.resolve() != files.output.resolve():  # the same: E047
+            targets.append(files.errors)
+        try:
+            for path in targets:
+                try:
+                    locks.append(RunLock.take(path))
+                except OSError as exc:
+                    if isinstance(exc, StanceError):
+                        raise
+                    raise output_error(exc, path) from None
+            return label(source, output, **options)
+        except OutputError as exc:
+            if exc.errno not in NO_SPACE:
+                raise
+            raise _write_failed(exc, files) from None  # converting the finished rows failed
+        except StanceError:
+            raise
+        except OSError as exc:
+            if not _written_by_run(exc, files):
+                raise  # reading the input failed
+            raise _write_failed(exc, files) from None
+        finally:
+            for lock in reversed(locks):
+                lock.release()
+
+    return run
+
+
+def _written_by_run(exc: OSError, files: RunFiles) -> bool:
+    """Whether ``exc`` came from writing one of the run's files (a write to an open file
+    has no file name; creating one names it)."""
+    if exc.filename is None:
+        return True
+    ours = {*(str(p) for p in vars(files).values()), str(lock_path(files.output)), str(lock_path(files.errors))}
+    return str(exc.filename) in ours or str(exc.filename).startswith(tuple(str(p) + "." for p in ours))
+
+
+def _write_failed(exc: OSError, files: RunFiles) -> OutputError:
+    """The error for a run that could not write its files: what is kept, and how to go on."""
+    if exc.errno not in NO_SPACE:
+        return exc if isinstance(exc, OutputError) else output_error(exc, files.output)
+    reason = write_reason(exc, folder_of(files.output))
+    try:
+        records = orjson.loads(files.progress.read_bytes())["records"]
+    except (OSError, ValueError, KeyError, TypeError):
+        records = None
+    if records is None:  # nothing to resume from: leave nothing behind
+        for path in (files.partial, files.errors_partial, files.progress):
+            path.unlink(missing_ok=True)
+        message = Errors.E204.format(folder=folder_of(files.output), reason=reason, output=files.output)
+    else:
+        message = Errors.E203.format(
+            folder=folder_of(files.output), reason=reason, output=files.output, records=records, partial=files.partial
+        )
+    return OutputError(message, exc.errno)
+
+
+@_one_run_per_output
 def label_file(
     source: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -166,12 +268,17 @@ def label_file(
     Raises
     ------
     InputError
-        For unusable arguments, an existing output without ``force``, or an unreadable
-        input; never for a bad record (that is an error record).
+        For unusable arguments, an existing output without ``force``, an unreadable
+        input, or one where no record has the text field; never for a bad record (that
+        is an error record).
+    OutputError
+        When another run is writing ``output``, or the output cannot be written (its
+        folder is missing or read-only, the disk is full): nothing is put in place, and
+        when a checkpoint was made, ``resume=True`` goes on from it.
     ModelNotFoundError, ModelIntegrityError
         When the model cannot be loaded.
     """
-    from ..classifier import resolve_model
+    from ..model import resolve_model
 
     started = time.perf_counter()
     source = str(source)
@@ -223,6 +330,13 @@ def label_file(
             bar.close()
         byte_source.close()
         partial.close(discard=unusable)
+    if summary.wrong_text_field:  # the field's name is wrong, not the records: no output at all
+        for path in (files.partial, files.errors_partial, files.progress):
+            path.unlink(missing_ok=True)
+        name = text_field or "text"
+        raise InputError(Errors.E206.format(
+            path=source, field=name, available=", ".join(summary.fields) or "none", example=likely_field(name, summary.fields),
+        ))
     if not finish(files, fmt_out, stopped=bool(summary.stopped), force=force, labels=list(model.labels)):
         summary.errors = None
     summary.seconds = time.perf_counter() - started

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from ..errors import Errors, InputError, Reasons
+from ..errors import Errors, InputError, missing_file
 from .compressed import Decompressed, compression_of
 
 HEAD_SIZE = 1 << 16  # bytes that detection looks at, and read at a time by default
@@ -64,7 +64,7 @@ class ByteSource:
             return cls(stdin, "<stdin>", head=head)
         path = Path(path)
         if not path.is_file():
-            raise InputError(Errors.E020.format(path=path, reason=Reasons.NO_SUCH_FILE))
+            raise InputError(Errors.E020.format(path=path, reason=missing_file(path)))
         handle = open(path, "rb")
         size = os.fstat(handle.fileno()).st_size
         kind = compression_of(handle.read(MAGIC_SIZE))

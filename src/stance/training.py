@@ -1,0 +1,333 @@
+"""Train: labelled rows into a :class:`~stance.model.StanceModel`, and cross-validation.
+
+Training starts from a **prior** by default: the shipped default model, which has learned
+what agreement, disagreement and off-topic chatter look like from tens of thousands of
+labelled and unlabelled replies. The new model reuses the prior's fitted featurizer (its
+idf and word list come from that large corpus, not from a few dozen rows) and sees the
+prior's scores for each row as extra features, so that a handful of labels adjust the
+prior instead of starting from nothing. Because the prior's scores are linear in the
+same features, the trained model folds them back into one set of linear weights: it
+labels as fast as any other model and carries no copy of the prior.
+
+``prior=None`` trains from the rows alone, with a featurizer fitted on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+
+from . import artifact
+from .errors import Errors, InputError, format_numbers
+from .examples import Examples, to_examples
+from .model import StanceModel, default_model, load_model
+from .scoring import DEFAULT_LABELS, LinearScorer
+
+MIN_TARGET_ROWS = 20  # fewer rows than this for a target, and its rows go to the pooled model
+PRIOR_SCALE = 1.0  # the prior's scores enter as features at this scale (see _fit_on_prior)
+
+PriorArg = StanceModel | str | os.PathLike[str] | None
+
+
+def split_labelled(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    text_field: str = "text",
+    label_field: str = "label",
+    context_field: str = "context",
+    target_field: str = "target",
+    parent_field: str = "parent",
+) -> tuple[Examples, list[str]]:
+    """Separate labelled rows into examples and labels, listing every unusable row."""
+    kept: list[Mapping[str, Any]] = []
+    labels: list[str] = []
+    no_text: list[int] = []
+    no_label: list[int] = []
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            raise InputError(Errors.E013.format(text_field=text_field, index=number - 1, kind=type(row).__name__))
+        text, label = row.get(text_field), row.get(label_field)
+        if not isinstance(text, str) or not text.strip():
+            no_text.append(number)
+        elif not isinstance(label, (str, int)) or isinstance(label, bool) or str(label).strip() == "":
+            no_label.append(number)
+        else:
+            kept.append(row)
+            labels.append(str(label))
+    problems = []
+    if no_text:
+        problems.append(f"rows {format_numbers(no_text)} have no text in '{text_field}'")
+    if no_label:
+        problems.append(f"rows {format_numbers(no_label)} have no label in '{label_field}'")
+    if problems or not kept:
+        raise InputError(
+            Errors.E010.format(reason="; ".join(problems) or "there are no rows", text_field=text_field, label_field=label_field)
+        )
+    fields = dict(text_field=text_field, context_field=context_field, target_field=target_field, parent_field=parent_field)
+    return to_examples(kept, **fields), labels
+
+
+def training_data_sha256(examples: Examples, labels: Sequence[str]) -> str:
+    """A hash of exactly what the model was trained on (texts, contexts, targets, parents, labels)."""
+    digest = hashlib.sha256()
+    for row in zip(examples.texts, examples.contexts, examples.targets, examples.parents, labels):
+        digest.update(orjson.dumps(row))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def resolve_prior(prior: PriorArg) -> StanceModel | None:
+    """``"default"`` is the shipped model, a path is loaded, a model is used, None is none."""
+    if prior is None or isinstance(prior, StanceModel):
+        return prior
+    if isinstance(prior, str) and prior == "default":
+        return default_model()
+    if isinstance(prior, (str, os.PathLike)):
+        return load_model(prior)
+    raise InputError(Errors.E105.format(value=prior))
+
+
+def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, random_state: int) -> tuple[LinearScorer, float]:
+    """A linear model on the prior's features plus its scores, folded into one set of weights.
+
+    The classifier sees ``[X, s * L]`` where ``L = X @ P.T + p`` are the prior's logits; its
+    weights ``[A, B]`` give scores ``X @ A.T + s * L @ B.T``, that is ``X @ (A + s B P).T``
+    plus ``s B p``: one linear model on ``X``.
+    """
+    import scipy.sparse as sp
+
+    from .estimators import LinearStanceClassifier
+
+    featurizer = prior.scorer.featurizer
+    X = featurizer.transform(examples)
+    prior_coef, prior_intercept = _logit_weights(prior.scorer)
+    logits = X @ prior_coef.T + prior_intercept
+    classifier = LinearStanceClassifier(random_state=random_state).fit(
+        sp.hstack([X, sp.csr_matrix(PRIOR_SCALE * logits)], format="csr"), labels
+    )
+    d = X.shape[1]
+    weights = classifier.svm_.coef_
+    on_features, on_prior = weights[:, :d], weights[:, d:]
+    coef = on_features + PRIOR_SCALE * on_prior @ prior_coef
+    intercept = classifier.svm_.intercept_ + PRIOR_SCALE * on_prior @ prior_intercept
+    scorer = LinearScorer(featurizer, coef, intercept, classifier.temperature_, [str(c) for c in classifier.classes_])
+    return scorer, classifier.C_
+
+
+def _logit_weights(scorer: LinearScorer) -> tuple[np.ndarray, np.ndarray]:
+    """Weights whose linear scores are the scorer's logits (one row per label)."""
+    if scorer.coef.shape[0] == 1:  # a binary model's single score s is the logits (-s/2, s/2)
+        return np.vstack([-scorer.coef / 2, scorer.coef / 2]), np.concatenate([-scorer.intercept / 2, scorer.intercept / 2])
+    return scorer.coef, scorer.intercept
+
+
+def _fit_scorer(
+    examples: Examples, labels: list[str], *, prior: StanceModel | None, random_state: int, feature_params: dict[str, Any]
+) -> tuple[LinearScorer, float]:
+    """One scorer for these rows, and the C it chose."""
+    if prior is not None:
+        return _fit_on_prior(examples, labels, prior, random_state)
+    from .estimators import make_pipeline, scorer_from_pipeline
+
+    pipeline = make_pipeline(random_state=random_state, **feature_params).fit(examples, labels)
+    return scorer_from_pipeline(pipeline), pipeline.named_steps["classifier"].C_
+
+
+def fit_scorers(
+    examples: Examples, labels: list[str], *, prior: StanceModel | None, random_state: int = 0, feature_params: dict[str, Any] | None = None
+) -> tuple[LinearScorer, dict[str, LinearScorer], float]:
+    """The pooled scorer, one scorer per target with enough rows of two labels or more, and
+    the C the pooled classifier chose by cross-validation."""
+    feature_params = feature_params or {}
+    pooled, chosen_c = _fit_scorer(examples, labels, prior=prior, random_state=random_state, feature_params=feature_params)
+    per_target: dict[str, LinearScorer] = {}
+    targets = sorted({t for t in examples.targets if t is not None})
+    if len(targets) > 1 or (targets and None in examples.targets):
+        y = np.array(labels)
+        for target in targets:
+            index = [i for i, t in enumerate(examples.targets) if t == target]
+            if len(index) >= MIN_TARGET_ROWS and len(set(y[index])) >= 2:
+                per_target[target], _ = _fit_scorer(
+                    examples.subset(index), y[index].tolist(), prior=prior, random_state=random_state, feature_params=feature_params
+                )
+    return pooled, per_target, chosen_c
+
+
+def _model(
+    pooled: LinearScorer, per_target: dict[str, LinearScorer], prior: StanceModel | None, labels: list[str], metadata: dict[str, Any]
+) -> StanceModel:
+    same_labels = prior is not None and set(labels) == set(DEFAULT_LABELS) == set(prior.labels)
+    return StanceModel(pooled, metadata, per_target, parent_weight=prior.parent_weight if same_labels else 0.0)
+
+
+def train(
+    examples: Iterable[Mapping[str, Any]],
+    *,
+    text_field: str = "text",
+    label_field: str = "label",
+    context_field: str = "context",
+    target_field: str = "target",
+    parent_field: str = "parent",
+    prior: PriorArg = "default",
+    random_state: int = 0,
+    **feature_params: Any,
+) -> StanceModel:
+    """Train a stance model on labelled examples.
+
+    Parameters
+    ----------
+    examples
+        Mappings with a text and a label, and optionally a context (the post replied to
+        or the root post), a parent (for replies to replies) and a target (what the stance
+        is about). A pandas DataFrame is read row by row.
+    text_field, label_field, context_field, target_field, parent_field
+        The field names to read.
+    prior
+        ``"default"`` (the shipped model, the default), a model file or a
+        :class:`StanceModel` to start from, or None to learn from these rows alone.
+    random_state
+        Seed; the same data, prior and seed give the same model.
+    **feature_params
+        Only without a prior: passed to :class:`~stance.features.Featurizer` (for
+        example ``spacy_pipeline="en_core_web_sm"``).
+
+    Returns
+    -------
+    StanceModel
+
+    Raises
+    ------
+    InputError
+        If rows lack text or labels (the message lists them), only one label occurs, or
+        feature parameters are given together with a prior.
+
+    Examples
+    --------
+    >>> model = train([{"text": "I agree, great essay", "label": "supportive"},
+    ...                {"text": "This is wrong", "label": "critical"}])
+    >>> model.labels
+    ['critical', 'supportive']
+    """
+    rows = _rows(examples)
+    fields = dict(text_field=text_field, label_field=label_field, context_field=context_field, target_field=target_field, parent_field=parent_field)
+    data, labels = split_labelled(rows, **fields)
+    if len(set(labels)) < 2:
+        raise InputError(Errors.E011.format(label=labels[0]))
+    feature_params = _feature_params(feature_params, prior)
+    prior_model = resolve_prior(prior)
+    pooled, per_target, chosen_c = fit_scorers(data, labels, prior=prior_model, random_state=random_state, feature_params=feature_params)
+    metadata = artifact.build_metadata(
+        labels=list(pooled.classes),
+        training_data_sha256=training_data_sha256(data, labels),
+        extra={
+            "n_examples": len(labels),
+            "label_counts": dict(sorted(Counter(labels).items())),
+            "uses_context": any(c is not None for c in data.contexts),
+            "targets": sorted({t for t in data.targets if t is not None}),
+            "per_target_models": sorted(per_target),
+            "prior": _prior_description(prior, prior_model),
+            "feature_params": pooled.featurizer.to_state()["params"],
+            "chosen_C": chosen_c,
+            "random_state": random_state,
+        },
+    )
+    return _model(pooled, per_target, prior_model, labels, metadata)
+
+
+def _rows(examples: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    if hasattr(examples, "columns") and hasattr(examples, "to_dict"):
+        return examples.to_dict("records")  # type: ignore[union-attr]
+    return list(examples)
+
+
+def _feature_params(feature_params: dict[str, Any], prior: PriorArg) -> dict[str, Any]:
+    params = dict(feature_params)
+    if "pipeline" in params:  # stance 0.1's name for the spaCy pipeline
+        import warnings
+
+        from .errors import Warnings
+
+        warnings.warn(Warnings.W100, DeprecationWarning, stacklevel=3)
+        params["spacy_pipeline"] = params.pop("pipeline")
+    if params and prior is not None:
+        raise InputError(Errors.E108.format(params=", ".join(sorted(params))))
+    return params
+
+
+def _prior_description(prior: PriorArg, model: StanceModel | None) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    name = prior if isinstance(prior, str) else os.fspath(prior) if isinstance(prior, os.PathLike) else "a StanceModel"
+    return {
+        "name": name,
+        "training_data_sha256": model.metadata.get("training_data_sha256"),
+        "stance_version": model.metadata.get("stance_version"),
+    }
+
+
+def cross_validate(
+    examples: Iterable[Mapping[str, Any]],
+    *,
+    folds: int = 5,
+    repeats: int = 5,
+    random_state: int = 0,
+    text_field: str = "text",
+    label_field: str = "label",
+    context_field: str = "context",
+    target_field: str = "target",
+    parent_field: str = "parent",
+    prior: PriorArg = "default",
+    **feature_params: Any,
+) -> dict[str, Any]:
+    """Repeated stratified k-fold cross-validation of :func:`train` with these options.
+
+    ``folds`` is lowered to the smallest label count when a label is rarer than that.
+    Returns the mean and standard deviation over all folds of accuracy and macro-F1, the
+    mean per-label F1, and the pooled out-of-fold predictions of the first repeat.
+    """
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    from .evaluate import scores
+
+    fields = dict(text_field=text_field, label_field=label_field, context_field=context_field, target_field=target_field, parent_field=parent_field)
+    data, labels = split_labelled(_rows(examples), **fields)
+    counts = Counter(labels)
+    if min(counts.values()) < 2:
+        raise InputError(Errors.E107.format(counts=dict(counts)))
+    feature_params = _feature_params(feature_params, prior)
+    prior_model = resolve_prior(prior)
+    y = np.array(labels)
+    k = max(2, min(folds, min(counts.values())))
+    splitter = RepeatedStratifiedKFold(n_splits=k, n_repeats=repeats, random_state=random_state)
+    accuracy, macro, per_label = [], [], {label: [] for label in sorted(counts)}
+    first_repeat: list[str | None] = [None] * len(y)
+    for i, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(y)), y)):
+        pooled, per_target, _ = fit_scorers(
+            data.subset(train_idx), y[train_idx].tolist(), prior=prior_model, random_state=random_state, feature_params=feature_params
+        )
+        model = _model(pooled, per_target, prior_model, y[train_idx].tolist(), {})
+        predicted = model.predict(data.subset(test_idx))
+        result = scores(y[test_idx].tolist(), predicted, labels=sorted(per_label))
+        accuracy.append(result["accuracy"])
+        macro.append(result["macro_f1"])
+        for label in per_label:
+            per_label[label].append(result["per_label"][label]["f1"])
+        if i < k:
+            for j, p in zip(test_idx, predicted):
+                first_repeat[j] = str(p)
+    return {
+        "folds": k,
+        "repeats": repeats,
+        "n_examples": len(y),
+        "accuracy": {"mean": float(np.mean(accuracy)), "sd": float(np.std(accuracy))},
+        "macro_f1": {"mean": float(np.mean(macro)), "sd": float(np.std(macro))},
+        "per_label_f1": {label: float(np.mean(v)) for label, v in per_label.items()},
+        "out_of_fold": first_repeat,
+        "gold": labels,
+    }
