@@ -199,6 +199,8 @@ def test_the_command_on_a_scheduler(client, toy_model, toy_model_path, tmp_path)
 
 def test_command_line_checks(tmp_path, monkeypatch):
     assert "stance label takes one DATA file" in run_stance("label", "a.jsonl", "b.jsonl", "-o", str(tmp_path / "o.jsonl")).stderr
+    folder = run_stance("label", "a.jsonl", "-o", str(tmp_path))
+    assert folder.returncode == 2 and "is a folder. Without --dask, -o names the output file" in folder.stderr
     conflict = run_stance("label", "a.jsonl", "-o", str(tmp_path), "--dask", "local:2", "--jobs", "2")
     assert conflict.returncode == 2 and "--dask cannot be combined with --jobs" in conflict.stderr
     bad = run_stance("label", "a.jsonl", "-o", str(tmp_path), "--dask", "nowhere")

@@ -270,6 +270,8 @@ def label(
     if len(data) != 1:
         raise click.UsageError(Errors.E346.format(n=len(data)))
     data = data[0]
+    if output.is_dir():
+        raise click.UsageError(Errors.E347.format(path=output))
     model = resolve_model(model_path, trust_pickle=trust_pickle)
     # The model and the imported modules live until the process ends; freezing them keeps
     # the garbage collector from rescanning them on every collection.

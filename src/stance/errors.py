@@ -502,6 +502,10 @@ class Errors:
         "stance label takes one DATA file (or '-' for stdin) without --dask; got {n}. Label "
         "several files with --dask local:2 -o out/ (one output per file), or one at a time."
     )
+    E347 = (
+        "The output '{path}' is a folder. Without --dask, -o names the output file (such as "
+        "-o labelled.jsonl); with --dask local:2, -o is a folder that gets one output per input."
+    )
 
 
 class Warnings:
