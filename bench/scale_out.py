@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -90,13 +91,18 @@ def main() -> None:
         return [str(STANCE), "label", str(source), "-o", str(out), "--force", "--quiet", *extra]
 
     seconds = {}
+    load_before = os.getloadavg()[1]  # other work on the machine skews every two-process figure
     seconds["jobs 1"] = run(label(dump, work / "j1.jsonl", "--jobs", "1"))
     seconds["jobs 2"] = run(label(dump, work / "j2.jsonl", "--jobs", "2"))
     shutil.rmtree(work / "out", ignore_errors=True)
     seconds["dask local:2"] = run([str(STANCE), "label", str(work / "parts" / "*.jsonl"), "-o", str(work / "out"), "--quiet", "--dask", "local:2"])
     seconds["zst, jobs 1"] = run(label(work / "all.jsonl.zst", work / "zst.jsonl", "--jobs", "1"))
     seconds["gz, jobs 1"] = run(label(work / "all.jsonl.gz", work / "gz.jsonl", "--jobs", "1"))
-    print(f"  measured in {sum(seconds.values()):.0f}s", file=sys.stderr)
+    print(
+        f"  measured in {sum(seconds.values()):.0f}s; load average (5 min) {load_before:.2f} before, "
+        f"{os.getloadavg()[1]:.2f} after, on {os.cpu_count()} cores",
+        file=sys.stderr,
+    )
 
     # the checks: the same rows everywhere
     plain = (work / "j1.jsonl").read_bytes()
