@@ -18,6 +18,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .errors import Errors, InputError
@@ -122,6 +123,7 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
         same total weight).
         """
         X, y = validate_data(self, X, y, accept_sparse="csr")
+        check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise InputError(Errors.E011.format(label=self.classes_[0] if len(self.classes_) else None))
@@ -160,12 +162,24 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
         return calibrated(scores, self.temperature_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "temperature_")
+        check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         return self.proba_from_scores(self._scores(self.svm_, X))
 
     def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The SVM's raw scores (one column for two labels, as scikit-learn's classifiers give)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        return self.svm_.decision_function(X)
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
 
 def _rows(weight: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
@@ -206,6 +220,28 @@ def scorer_from_pipeline(pipeline: Pipeline) -> LinearScorer:
         classifier.temperature_,
         [str(c) for c in classifier.classes_],
     )
+
+
+def scorer_from_linear(pipeline: Pipeline, *, labels: Any = None) -> LinearScorer:
+    """The scorer of any fitted pipeline of :class:`SpacyFeatures` then a linear classifier
+    (``coef_``, ``intercept_``, ``classes_``); see :func:`stance.training.from_pipeline`."""
+    features, classifier = pipeline[0], pipeline[-1]
+    if not isinstance(features, SpacyFeatures) or len(pipeline) != 2:
+        raise InputError(Errors.E109.format(steps=" -> ".join(type(step).__name__ for step in pipeline)))
+    check_is_fitted(features)
+    check_is_fitted(classifier)
+    if isinstance(classifier, LinearStanceClassifier):
+        svm, temperature = classifier.svm_, classifier.temperature_
+    elif hasattr(classifier, "coef_") and hasattr(classifier, "intercept_") and hasattr(classifier, "classes_"):
+        svm, temperature = classifier, 1.0
+    else:
+        raise InputError(Errors.E109.format(steps=" -> ".join(type(step).__name__ for step in pipeline)))
+    classes = [str(c) for c in (labels if labels is not None else classifier.classes_)]
+    if len(classes) != len(classifier.classes_):
+        raise InputError(Errors.E110.format(n_labels=len(classes), n_classes=len(classifier.classes_)))
+    coef = np.atleast_2d(np.asarray(svm.coef_, dtype=np.float64))
+    intercept = np.atleast_1d(np.asarray(svm.intercept_, dtype=np.float64))
+    return LinearScorer(features.featurizer(), coef, intercept, float(temperature), classes)
 
 
 def pipeline_from_scorer(scorer: LinearScorer) -> Pipeline:
