@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import stance
-from stance import artifact
+from stance import arrays, artifact
 from stance.errors import ModelIntegrityError, ModelNotFoundError, ModelVersionError
 
 
@@ -64,15 +64,15 @@ def _write_legacy(path, payload, metadata, fmt):
     """A model file as stance 0.1 wrote it: the header, then a joblib pickle."""
     import hashlib
 
-    body = artifact.legacy_dumps(payload)
+    from stance import legacy
+
+    body = legacy.dumps(payload)
     header = {**metadata, "format": fmt, "payload_sha256": hashlib.sha256(body).hexdigest()}
     raw = json.dumps(header).encode()
     path.write_bytes(artifact.MAGIC + len(raw).to_bytes(8, "big") + raw + body)
 
 
 def _legacy_format_2(toy_model, path, **metadata):
-    from stance.artifact import compact_array
-
     payload = {"scorer": toy_model.scorer, "target_scorers": toy_model.target_scorers, "pipelines": b""}
     _write_legacy(path, payload, {**toy_model.metadata, **metadata}, 2)
 
@@ -266,8 +266,8 @@ def test_compact_arrays_expand_bit_for_bit(rows, columns, density, values, dtype
         pool = np.array(values, dtype=np.float64).astype(dtype)
     generator = np.random.default_rng(rng.randrange(2**32))
     array = np.where(generator.random((rows, columns)) < density, generator.choice(pool, (rows, columns)), dtype(0))
-    packed = artifact.compact_array(array)
-    back = artifact.expand_array(pickle.loads(pickle.dumps(packed)))
+    packed = arrays.compact_array(array)
+    back = arrays.expand_array(pickle.loads(pickle.dumps(packed)))
     assert back.shape == array.shape and back.dtype == array.dtype
     assert back.tobytes() == array.tobytes()
     if packed is not array:
@@ -276,8 +276,8 @@ def test_compact_arrays_expand_bit_for_bit(rows, columns, density, values, dtype
 
 @given(hnp.arrays(np.float64, st.integers(0, 100)))
 def test_small_arrays_are_not_compacted(array):
-    assert artifact.compact_array(array) is array
-    assert artifact.expand_array(array) is array
+    assert arrays.compact_array(array) is array
+    assert arrays.expand_array(array) is array
 
 
 def test_model_files_with_dense_arrays_still_load_and_predict_the_same(toy_model, tmp_path, monkeypatch):
@@ -300,9 +300,9 @@ def test_linear_weights_and_idf_tables_are_compacted():
     weights = np.where(generator.random((2, 1_000_000)) < 0.05, generator.normal(size=(2, 1_000_000)), 0.0)
     idf = generator.choice(np.log(np.arange(2.0, 300.0)) + 1.0, size=(3, 50_000))
     for array in (weights, idf):
-        packed = artifact.compact_array(array)
+        packed = arrays.compact_array(array)
         assert len(pickle.dumps(packed)) * 3 < len(pickle.dumps(array))
-        assert artifact.expand_array(packed).tobytes() == array.tobytes()
+        assert arrays.expand_array(packed).tobytes() == array.tobytes()
 
 
 # Written by stance 0.1 (commit 79d3365): `stance.train(TOY_ROWS, n_features=2**12).save(...)`,

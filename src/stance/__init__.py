@@ -30,6 +30,7 @@ _EXPORTS = {
     "explain": "model",
     "load_model": "model",
     "train": "training",
+    "from_pipeline": "training",
     "InputError": "errors",
     "ModelIntegrityError": "errors",
     "ModelNotFoundError": "errors",
@@ -66,7 +67,7 @@ if TYPE_CHECKING:  # static type checkers see the real names
     from . import agreement
     from .model import Prediction, Reason, StanceModel, classify, explain, load_model
     from .scoring import DEFAULT_LABELS
-    from .training import cross_validate, train
+    from .training import cross_validate, from_pipeline, train
     from .errors import InputError, ModelIntegrityError, ModelNotFoundError, ModelVersionError, StanceError
     from .evaluate import scores
     from .frame import label_frame

@@ -31,14 +31,14 @@ import io
 import json
 import os
 import zipfile
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
+from .arrays import compact_array, expand_array
 from .errors import Errors, ModelIntegrityError, ModelNotFoundError, ModelVersionError
 from .write import atomic_output
 
@@ -87,44 +87,6 @@ def build_metadata(*, labels: list[str], training_data_sha256: str, extra: dict[
         "versions": {name: installed_version(name) for name in PINNED_PACKAGES},
         **extra,
     }
-
-
-# -- compact arrays ------------------------------------------------------------------------
-def compact_array(array: Any) -> Any:
-    """A smaller, lossless stand-in for a large array that is mostly zeros (a linear
-    model's weights) or holds few distinct values (an idf table): a dict of smaller
-    arrays. Anything else comes back as it is. :func:`expand_array` undoes it, bit for bit
-    (-0.0 and NaN included), and passes plain arrays through.
-    """
-    if type(array) is not np.ndarray or array.size < 4096 or array.dtype.kind not in "fiu":
-        return array
-    bits = np.ascontiguousarray(array).reshape(-1).view(f"u{array.dtype.itemsize}")
-    index_type = np.int32 if bits.size < 2**31 else np.int64
-    nonzero = np.flatnonzero(bits)
-    if len(nonzero) * 4 < bits.size:
-        return {"compact": "nonzero", "shape": list(array.shape), "dtype": array.dtype.str,
-                "index": nonzero.astype(index_type), "bits": bits[nonzero]}
-    values, codes = np.unique(bits, return_inverse=True)
-    if len(values) <= 2**16 and 2 < array.dtype.itemsize:
-        return {"compact": "codes", "shape": list(array.shape), "dtype": array.dtype.str,
-                "values": values, "codes": codes.astype(np.uint16)}
-    return array
-
-
-def expand_array(state: Any) -> Any:
-    """The array that :func:`compact_array` made ``state`` from (or ``state`` itself)."""
-    if type(state) is not dict or "compact" not in state:
-        return state
-    dtype = np.dtype(state["dtype"])
-    shape = tuple(int(n) for n in state["shape"])
-    if state["compact"] == "nonzero":
-        bits = np.zeros(int(np.prod(shape)), dtype=f"u{dtype.itemsize}")
-        bits[state["index"]] = state["bits"]
-    elif state["compact"] == "codes":
-        bits = state["values"][state["codes"]]
-    else:
-        raise ValueError(f"unknown compact form {state['compact']!r}")
-    return bits.view(dtype).reshape(shape)
 
 
 # -- the payload: a JSON tree and an npz archive of the arrays it refers to -----------------
@@ -239,8 +201,8 @@ def read_model(
 ) -> tuple[Any, dict[str, Any]]:
     """Check a model file as described in the module docstring, then read its payload.
 
-    Returns the payload's tree (format 3) or, for a trusted legacy file, the unpickled
-    object, with the header.
+    Returns the payload's tree (format 3) or, for a trusted legacy file, its pickle bytes
+    (see :mod:`stance.legacy`), with the header.
     """
     path = Path(path)
     header, offset = read_header(path)
@@ -259,46 +221,9 @@ def read_model(
         raise ModelIntegrityError(Errors.E003.format(path=path, actual=actual, expected=header["payload_sha256"]))
     if header["format"] in LEGACY_FORMATS:
         check_pickle_versions(path, header)
-        return _load_pickle(path, payload), header
+        return payload, header  # pickle bytes: stance.legacy unpickles them
     try:
         return loads(payload), header
     except (ValueError, KeyError, OSError, EOFError, UnicodeDecodeError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         # a hash-valid payload that still fails is a foreign or hand-made file
         raise ModelIntegrityError(Errors.E002.format(path=path, reason=f"its payload cannot be read ({exc})")) from None
-
-
-def _load_pickle(path: Path, payload: bytes) -> Any:
-    """Unpickle a legacy payload (the caller has been told it runs code, and trusts it)."""
-    import joblib
-
-    try:
-        with _legacy_class_names():
-            return joblib.load(io.BytesIO(payload))
-    except Exception as exc:  # a hash-valid payload that still fails is a foreign file
-        raise ModelIntegrityError(Errors.E002.format(path=path, reason=f"its payload cannot be loaded ({exc})")) from exc
-
-
-@contextmanager
-def _legacy_class_names() -> Iterator[None]:
-    """The oldest files pickled the scikit-learn transformer as ``stance.features.SpacyFeatures``;
-    it is made findable there for the duration of one legacy load. (``stance.classifier``
-    still exports the names that stance 0.1 pickled from it.)"""
-    from . import estimators, features
-
-    added = not hasattr(features, "SpacyFeatures")
-    if added:
-        features.SpacyFeatures = estimators.SpacyFeatures  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        if added:
-            del features.SpacyFeatures  # type: ignore[attr-defined]
-
-
-def legacy_dumps(obj: Any) -> bytes:
-    """``obj`` as compressed joblib bytes: how stance 0.1 wrote payloads (for tests of the old loaders)."""
-    import joblib
-
-    buffer = io.BytesIO()
-    joblib.dump(obj, buffer, compress=3)
-    return buffer.getvalue()

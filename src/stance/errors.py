@@ -95,8 +95,8 @@ class Errors:
         "in the text field ('{text_field}') and a label in the label field ('{label_field}')."
     )
     E011 = (
-        "Training data has only one label ({label!r}). A classifier needs at least two "
-        "different labels; add examples of the other labels."
+        "Training data has only one label ({label!r}), that is one class: a classifier "
+        "needs at least two different labels; add examples of the other labels."
     )
     E013 = (
         "Examples must be strings or mappings with a '{text_field}' key; item {index} is "
@@ -336,6 +336,12 @@ class Errors:
         "with a prior, the prior's featurizer is used as it is. Pass prior=None "
         "(`--prior none`) to choose the features yourself."
     )
+    E109 = (
+        "from_pipeline needs a fitted pipeline of two steps, SpacyFeatures then a linear "
+        "classifier with coef_, intercept_ and classes_ (LogisticRegression, LinearSVC, "
+        "SGDClassifier, RidgeClassifier, LinearStanceClassifier); got {steps}."
+    )
+    E110 = "labels has {n_labels} names but the classifier has {n_classes} classes; give one name per class, in classes_ order."
     E107 = (
         "Cross-validation needs at least 2 examples of every label; {counts} has a label "
         "with fewer. Label more replies of that kind, or leave --cv out."

@@ -18,6 +18,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .errors import Errors, InputError
@@ -80,8 +81,9 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
     C_grid : tuple of float, default=(0.03, 0.1, 0.3, 1.0, 3.0)
         Candidates for ``C="auto"``.
     class_weight : {"balanced", None}, default="balanced"
-        ``"balanced"`` weighs each label inversely to its frequency, in the SVM and in the
-        calibration, so rare labels are predicted as readily as common ones.
+        ``"balanced"`` weighs each label inversely to its frequency in the SVM, so rare
+        labels are predicted as readily as common ones. (The calibration weighs rows by
+        ``sample_weight`` only.)
     folds : int, default=5
         Cross-validation folds, lowered to the smallest label count. With fewer than two
         examples of some label there is no cross-validation: C is 1 (or the given C) and
@@ -113,11 +115,19 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
         scores = svm.decision_function(X)
         return scores[:, None] if scores.ndim == 1 else scores
 
-    def fit(self, X: Any, y: Any) -> "LinearStanceClassifier":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "LinearStanceClassifier":
+        """Choose C by cross-validation, refit on all rows, calibrate.
+
+        ``sample_weight`` weighs rows in the SVM, in the cross-validated macro-F1 that
+        chooses C, and in the calibration (for example to give each source corpus the
+        same total weight).
+        """
         X, y = validate_data(self, X, y, accept_sparse="csr")
+        check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise InputError(Errors.E011.format(label=self.classes_[0] if len(self.classes_) else None))
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         grid = tuple(self.C_grid) if self.C == "auto" else (float(self.C),)
         folds = min(self.folds, int(np.bincount(encoded).min()))
         if folds >= 2:
@@ -127,20 +137,21 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
             for C in grid:
                 out_of_fold = np.zeros((len(encoded), 1 if len(self.classes_) == 2 else len(self.classes_)))
                 for train_idx, test_idx in splits:
-                    out_of_fold[test_idx] = self._scores(self._svm(C).fit(X[train_idx], encoded[train_idx]), X[test_idx])
+                    svm = self._svm(C).fit(X[train_idx], encoded[train_idx], sample_weight=_rows(weight, train_idx))
+                    out_of_fold[test_idx] = self._scores(svm, X[test_idx])
                 predicted = (out_of_fold[:, 0] > 0).astype(int) if out_of_fold.shape[1] == 1 else out_of_fold.argmax(axis=1)
-                f1 = f1_score(encoded, predicted, average="macro")
+                f1 = f1_score(encoded, predicted, average="macro", sample_weight=weight)
                 if f1 > best_f1 + 1e-12:
                     best_f1, best = f1, (C, out_of_fold)
             self.C_, calibration_scores = best  # type: ignore[misc]
             self.cv_macro_f1_ = best_f1
-            self.svm_ = self._svm(self.C_).fit(X, encoded)
+            self.svm_ = self._svm(self.C_).fit(X, encoded, sample_weight=weight)
         else:
             self.C_ = 1.0 if self.C == "auto" else float(self.C)
             self.cv_macro_f1_ = None
-            self.svm_ = self._svm(self.C_).fit(X, encoded)
+            self.svm_ = self._svm(self.C_).fit(X, encoded, sample_weight=weight)
             calibration_scores = self._scores(self.svm_, X)
-        self.temperature_ = fit_temperature(as_logits(calibration_scores), encoded)
+        self.temperature_ = fit_temperature(as_logits(calibration_scores), encoded, weight)
         coef = self.svm_.coef_
         # One row per label, for explanations: binary SVMs keep a single row for the second label.
         self.coef_ = np.vstack([-coef[0], coef[0]]) if coef.shape[0] == 1 else coef
@@ -151,22 +162,38 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
         return calibrated(scores, self.temperature_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "temperature_")
+        check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", reset=False)
         return self.proba_from_scores(self._scores(self.svm_, X))
 
     def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The SVM's raw scores (one column for two labels, as scikit-learn's classifiers give)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        return self.svm_.decision_function(X)
 
-def fit_temperature(logits: np.ndarray, encoded: np.ndarray) -> float:
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _rows(weight: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
+    return None if weight is None else weight[index]
+
+
+def fit_temperature(logits: np.ndarray, encoded: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
     """Temperature scaling (Guo et al., 2017): the factor on the scores that minimises the
     log-loss of held-out rows. One factor for all labels keeps the SVM's decision, so the
     label is always the most probable one."""
 
     def log_loss(log_t: float) -> float:
         proba = softmax(logits * np.exp(log_t))
-        return float(-np.mean(np.log(proba[np.arange(len(encoded)), encoded] + 1e-12)))
+        return float(-np.average(np.log(proba[np.arange(len(encoded)), encoded] + 1e-12), weights=sample_weight))
 
     result = minimize_scalar(log_loss, bounds=(-5.0, 5.0), method="bounded")
     return float(np.exp(result.x))
@@ -193,6 +220,28 @@ def scorer_from_pipeline(pipeline: Pipeline) -> LinearScorer:
         classifier.temperature_,
         [str(c) for c in classifier.classes_],
     )
+
+
+def scorer_from_linear(pipeline: Pipeline, *, labels: Any = None) -> LinearScorer:
+    """The scorer of any fitted pipeline of :class:`SpacyFeatures` then a linear classifier
+    (``coef_``, ``intercept_``, ``classes_``); see :func:`stance.training.from_pipeline`."""
+    features, classifier = pipeline[0], pipeline[-1]
+    if not isinstance(features, SpacyFeatures) or len(pipeline) != 2:
+        raise InputError(Errors.E109.format(steps=" -> ".join(type(step).__name__ for step in pipeline)))
+    check_is_fitted(features)
+    check_is_fitted(classifier)
+    if isinstance(classifier, LinearStanceClassifier):
+        svm, temperature = classifier.svm_, classifier.temperature_
+    elif hasattr(classifier, "coef_") and hasattr(classifier, "intercept_") and hasattr(classifier, "classes_"):
+        svm, temperature = classifier, 1.0
+    else:
+        raise InputError(Errors.E109.format(steps=" -> ".join(type(step).__name__ for step in pipeline)))
+    classes = [str(c) for c in (labels if labels is not None else classifier.classes_)]
+    if len(classes) != len(classifier.classes_):
+        raise InputError(Errors.E110.format(n_labels=len(classes), n_classes=len(classifier.classes_)))
+    coef = np.atleast_2d(np.asarray(svm.coef_, dtype=np.float64))
+    intercept = np.atleast_1d(np.asarray(svm.intercept_, dtype=np.float64))
+    return LinearScorer(features.featurizer(), coef, intercept, float(temperature), classes)
 
 
 def pipeline_from_scorer(scorer: LinearScorer) -> Pipeline:

@@ -322,7 +322,9 @@ def load_model(
     path = DEFAULT_MODEL if path is None else path
     state, header = artifact.read_model(path, expected_sha256=expected_sha256, trust_pickle=trust_pickle)
     if header["format"] in artifact.LEGACY_FORMATS:
-        return _from_legacy(state, header, path)
+        from . import legacy  # loads scikit-learn, which legacy pickles need anyway
+
+        return _from_legacy(legacy.unpickle(state, path), header, path)
     try:
         return StanceModel.from_state(state, header)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

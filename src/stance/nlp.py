@@ -27,7 +27,7 @@ import spacy
 from spacy.attrs import IS_PUNCT, LOWER
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from .errors import Errors, InputError
 
@@ -86,8 +86,8 @@ NEGATORS = frozenset(
 _TOKEN_MATCH = re.compile(r"^[#@][\w_]+$").match
 
 
-# Results go in ``doc.user_data`` rather than ``doc._`` extensions: the extension
-# machinery costs more per document than the components themselves.
+# Where the components put their results in ``doc.user_data`` (reading it costs less than
+# the ``doc._`` extension machinery; the extensions are set too, below).
 NEGATED = "stance.negated"
 CUES = "stance.cues"
 RULE_COMPONENTS = ("stance_negation", "stance_cues")
@@ -199,9 +199,18 @@ def make_cues(nlp: Language, name: str) -> "CueMatcher":
     return CueMatcher(nlp)
 
 
+# The components' results as spaCy extensions, for pipelines that use them directly:
+# ``token._.stance_negated`` and ``doc._.stance_cues`` (the same values as in user_data).
+if not Token.has_extension("stance_negated"):
+    Token.set_extension("stance_negated", default=False)
+if not Doc.has_extension("stance_cues"):
+    Doc.set_extension("stance_cues", default=None)
+
+
 class NegationScope:
-    """Sets ``doc.user_data[NEGATED]``: a list of bools, True for tokens in a negation's
-    scope, or ``None`` when the reply has no negator at all (most replies).
+    """Marks the tokens inside a negation's scope: ``token._.stance_negated``, and
+    ``doc.user_data[NEGATED]`` (a list of bools, or ``None`` when the reply has no negator
+    at all, as most replies do).
 
     The scope runs from the token after a negator to the next punctuation mark.
     """
@@ -214,13 +223,18 @@ class NegationScope:
         negator = self.rules.is_negator(lowers)
         if not negator.any():
             doc.user_data[NEGATED] = None
-        else:
-            doc.user_data[NEGATED] = self.rules.negation_scope(negator, punct, np.zeros(1, dtype=np.int64)).tolist()
+            return doc
+        scope = self.rules.negation_scope(negator, punct, np.zeros(1, dtype=np.int64)).tolist()
+        doc.user_data[NEGATED] = scope
+        for token, negated in zip(doc, scope):
+            if negated:
+                token._.stance_negated = True
         return doc
 
 
 class CueMatcher:
-    """Sets ``doc.user_data[CUES]``: a list of ``(category, start, end)`` cue matches."""
+    """Finds cue phrases: ``doc._.stance_cues`` and ``doc.user_data[CUES]``, a list of
+    ``(category, start, end)`` matches."""
 
     def __init__(self, nlp: Language) -> None:
         self.rules = Rules(nlp)
@@ -233,6 +247,7 @@ class CueMatcher:
             ((names[c], s, s + k) for s, k, c in zip(starts.tolist(), lengths.tolist(), categories.tolist())),
             key=lambda match: match[1:],
         )
+        doc._.stance_cues = doc.user_data[CUES]
         return doc
 
 

@@ -74,7 +74,7 @@ class LinearScorer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickling a stance 0.1 model file (format 2, loaded only when trusted)."""
-        from .artifact import expand_array
+        from .arrays import expand_array
 
         state = dict(state)
         state["coef"] = expand_array(state["coef"])

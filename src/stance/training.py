@@ -331,3 +331,60 @@ def cross_validate(
         "out_of_fold": first_repeat,
         "gold": labels,
     }
+
+
+def from_pipeline(
+    pipeline: Any, *, labels: Sequence[str] | None = None, training_data: Iterable[Mapping[str, Any]] | None = None,
+    label_field: str = "label",
+) -> StanceModel:
+    """A :class:`~stance.model.StanceModel` from your own fitted scikit-learn pipeline.
+
+    The pipeline's first step must be a fitted :class:`~stance.estimators.SpacyFeatures`
+    and its last a fitted linear classifier with ``coef_``, ``intercept_`` and ``classes_``
+    (``LogisticRegression``, ``LinearSVC``, ``SGDClassifier``, ``RidgeClassifier``,
+    :class:`~stance.estimators.LinearStanceClassifier`). Probabilities are the softmax of the
+    classifier's scores (scaled by its temperature for ``LinearStanceClassifier``), which
+    is exactly what ``LogisticRegression.predict_proba`` gives.
+
+    Parameters
+    ----------
+    pipeline
+        The fitted pipeline.
+    labels
+        The label names, in the order of ``classes_``, if the classifier was fitted on codes.
+    training_data
+        The rows it was trained on (with ``text`` and ``label_field``), to record their
+        sha256 in the model file as ``stance train`` does; optional.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import Pipeline
+    >>> from stance.estimators import SpacyFeatures
+    >>> rows = ["I agree", "great point", "this is wrong", "nonsense"]
+    >>> fitted = Pipeline([("features", SpacyFeatures()), ("clf", LogisticRegression())]).fit(
+    ...     rows, ["supportive", "supportive", "critical", "critical"])
+    >>> from_pipeline(fitted).labels
+    ['critical', 'supportive']
+    """
+    from .estimators import scorer_from_linear
+
+    scorer = scorer_from_linear(pipeline, labels=labels)
+    data_sha = None
+    n_examples = None
+    counts: dict[str, int] = {}
+    if training_data is not None:
+        data, rows_labels = split_labelled(_rows(training_data), label_field=label_field)
+        data_sha, n_examples, counts = training_data_sha256(data, rows_labels), len(rows_labels), dict(sorted(Counter(rows_labels).items()))
+    metadata = artifact.build_metadata(
+        labels=list(scorer.classes),
+        training_data_sha256=data_sha,  # type: ignore[arg-type]
+        extra={
+            "n_examples": n_examples,
+            "label_counts": counts,
+            "prior": None,
+            "feature_params": scorer.featurizer.to_state()["params"],
+            "from_pipeline": type(pipeline[-1]).__name__,
+        },
+    )
+    return StanceModel(scorer, metadata)

@@ -241,7 +241,7 @@ class Featurizer:
         if "pipeline" in state:  # stance 0.1 called the spaCy pipeline's name "pipeline"
             state["spacy_pipeline"] = state.pop("pipeline")
         if isinstance(state.get("idf_"), dict):  # stance 0.1 stored it compacted in the pickle
-            from ..artifact import expand_array
+            from ..arrays import expand_array
 
             state["idf_"] = expand_array(state["idf_"])
         self.__dict__.update(state)
