@@ -32,6 +32,9 @@ TEXTS = ["I agree, great essay", "This is wrong and naive", "What time is the ga
 def client():
     import logging
 
+    # distributed sets PYTHONHASHSEED, OMP_NUM_THREADS and others in this process's
+    # environment for its workers; later tests' subprocesses must not inherit them
+    environ = dict(os.environ)
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
     )
@@ -39,6 +42,8 @@ def client():
     yield client
     client.close()
     cluster.close()
+    os.environ.clear()
+    os.environ.update(environ)
 
 
 def dump(n: int, bad_every: int = 0, start: int = 0) -> bytes:
