@@ -6,9 +6,11 @@
 All systems run in the same process on the same splits; the table goes to stdout and to
 bench/results/replies.md, every figure to bench/results/replies.json.
 
-Protocols (the README of the benchmark, bench/EXPERIMENTS.md, says which sets any choice was
-made on; none of the sets below was):
+Protocols (bench/EXPERIMENTS.md says which sets any choice was made on; no current choice
+was made on the sets below):
 
+  known topic   tweeteval-val    TweetEval stance, each target's train -> its val split (294
+                                 tweets; stance 0.1's defaults were chosen on it, today's were not)
   new topic     tweeteval-loto   TweetEval stance: train on four targets' train split, score the
                                  fifth target's train+val; all five in turn, predictions pooled
                 iac-loto         IAC (agreement-pairs): train on IAC train+dev of the other topics,
@@ -119,9 +121,30 @@ class Majority(System):
 
 
 class TfidfSvm(System):
+    """One SVM per target when the rows carry targets (the SemEval-2016 organisers' way), else one."""
+
     name = "tfidf_svm"
 
     def fit(self, rows, labels, seed):
+        targets = sorted({r.get("target") for r in rows if r.get("target")})
+        if not targets:
+            return self._fit_one(rows, seed)
+        pooled = self._fit_one(rows, seed)
+        per_target = {t: self._fit_one([r for r in rows if r.get("target") == t], seed) for t in targets}
+
+        def predict(test):
+            out = [None] * len(test)
+            groups: dict[str | None, list[int]] = {}
+            for i, r in enumerate(test):
+                groups.setdefault(r.get("target") if r.get("target") in per_target else None, []).append(i)
+            for target, index in groups.items():
+                for i, label in zip(index, (per_target.get(target) or pooled)([test[i] for i in index])):
+                    out[i] = label
+            return out
+
+        return predict
+
+    def _fit_one(self, rows, seed):
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.model_selection import GridSearchCV, StratifiedKFold
         from sklearn.pipeline import FeatureUnion
@@ -278,6 +301,9 @@ def _rumoureval(train: tuple[str, ...], test: str, labels: str) -> Callable[[], 
 
 
 PROTOCOLS = [
+    Protocol("tweeteval-val", "known topic", "TweetEval: each target's train -> its val (the usual split; 294 val tweets)", BUCKETS,
+             lambda: [Fold([r for t in TARGETS for r in tweeteval(t, "train")], [r for t in TARGETS for r in tweeteval(t, "val")])],
+             metric="f_avg"),
     Protocol("tweeteval-loto", "new topic", "TweetEval: 4 targets -> the 5th (train+val), 5 folds pooled", BUCKETS, _tweeteval_loto, metric="f_avg"),
     Protocol("iac-loto", "new topic", "IAC: other topics -> a topic's test rows, 5 folds pooled", BUCKETS, _iac_loto),
     Protocol("iac-to-awtp", "new platform", "IAC forums (train+dev) -> Wikipedia talk pages (AWTP test)", BUCKETS,
