@@ -263,6 +263,7 @@ class Protocol:
     folds: Callable[[], list[Fold]]
     metric: str = "macro_f1"
     prior_clean: bool = True  # False when the shipped prior trained on some test rows
+    prior_saw: str = ""  # what the shipped prior trained on that is near these test rows (not the rows)
     slices: dict[str, Callable[[dict], bool]] = field(default_factory=dict)
 
 
@@ -305,9 +306,11 @@ PROTOCOLS = [
              lambda: [Fold([r for t in TARGETS for r in tweeteval(t, "train")], [r for t in TARGETS for r in tweeteval(t, "val")])],
              metric="f_avg"),
     Protocol("tweeteval-loto", "new topic", "TweetEval: 4 targets -> the 5th (train+val), 5 folds pooled", BUCKETS, _tweeteval_loto, metric="f_avg"),
-    Protocol("iac-loto", "new topic", "IAC: other topics -> a topic's test rows, 5 folds pooled", BUCKETS, _iac_loto),
+    Protocol("iac-loto", "new topic", "IAC: other topics -> a topic's test rows, 5 folds pooled", BUCKETS, _iac_loto,
+             prior_saw="IAC train+dev of every topic, so the topic is not new to default and ours"),
     Protocol("iac-to-awtp", "new platform", "IAC forums (train+dev) -> Wikipedia talk pages (AWTP test)", BUCKETS,
-             lambda: [Fold(agreement("iac-train") + agreement("iac-dev"), agreement("awtp-test"))]),
+             lambda: [Fold(agreement("iac-train") + agreement("iac-dev"), agreement("awtp-test"))],
+             prior_saw="AWTP train+dev, so the platform is not new to default and ours"),
     Protocol("re17-to-re19", "new platform", "RumourEval 2017 Twitter -> 2019 dev Reddit, SDQC labels", SDQC,
              _rumoureval(("2017-train", "2017-dev"), "2019-dev", "sdqc")),
     Protocol("re17-to-re19-buckets", "new platform", "the same in our buckets (SDQC mapped)", BUCKETS,
@@ -325,6 +328,10 @@ PROTOCOLS = [
 
 # Few labels: each target set is halved at random (per seed); n labels are drawn from one half
 # and the other half is scored.
+CURVE_PRIOR_SAW = {
+    "curve-awtp": "AWTP train+dev (not these rows)",
+    "curve-iac-evolution": "IAC train+dev, evolution included (not these rows)",
+}
 CURVE_SIZES = (0, 25, 50, 100, 200)
 CURVES: dict[str, Callable[[], list[dict]]] = {
     "curve-awtp": lambda: agreement("awtp-test"),
@@ -351,7 +358,7 @@ def run_protocol(protocol: Protocol, systems: list[System], *, seeds: int, boot:
     folds = protocol.folds()
     test_rows = [r for fold in folds for r in fold.test]
     gold = [r["label"] for r in test_rows]
-    out = {"group": protocol.group, "what": protocol.what, "n_test": len(test_rows), "n_train": [len(f.train) for f in folds],
+    out = {"group": protocol.group, "what": protocol.what, "prior_saw": protocol.prior_saw, "n_test": len(test_rows), "n_train": [len(f.train) for f in folds],
            "labels": list(protocol.labels), "gold_counts": dict(Counter(gold)), "systems": {}}
     for system in systems:
         if system.name == "default" and protocol.labels != BUCKETS:
@@ -396,7 +403,7 @@ def format_cell(result: dict, metric: str) -> str:
 
 def run_curve(name: str, make_rows: Callable[[], list[dict]], systems: list[System], *, seeds: int) -> dict:
     rows = make_rows()
-    out: dict = {"n_rows": len(rows), "sizes": list(CURVE_SIZES), "systems": {}}
+    out: dict = {"n_rows": len(rows), "sizes": list(CURVE_SIZES), "prior_saw": CURVE_PRIOR_SAW.get(name, ""), "systems": {}}
     for system in systems:
         if system.name not in ("ours", "ours_noprior", "tfidf_svm", "default"):
             continue
@@ -433,7 +440,8 @@ def markdown(results: dict) -> str:
         metric = "F_avg" if "f_avg" in next(iter(p["systems"].values()), {}) else "macro-F1"
         key = "f_avg" if metric == "F_avg" else "macro_f1"
         cells = [format_cell(p["systems"][s], key) if s in p["systems"] else "" for s in systems]
-        lines.append(f"| {p['group']} | {name} | {p['n_test']} | {metric} | " + " | ".join(cells) + " |")
+        mark = " *" if p.get("prior_saw") else ""
+        lines.append(f"| {p['group']} | {name}{mark} | {p['n_test']} | {metric} | " + " | ".join(cells) + " |")
     if results.get("curves"):
         sizes = [str(n) for n in CURVE_SIZES]
         lines += ["", "| learning curve (macro-F1, mean ± sd over seeds) | system | " + " | ".join(sizes) + " |",
@@ -441,7 +449,14 @@ def markdown(results: dict) -> str:
         for name, curve in results["curves"].items():
             for system, values in curve["systems"].items():
                 cells = [f"{values[n]['mean']:.3f} ± {values[n]['sd']:.3f}" if n in values else "" for n in sizes]
-                lines.append(f"| {name} ({curve['n_rows']} rows) | {system} | " + " | ".join(cells) + " |")
+                mark = " *" if curve.get("prior_saw") and system in ("default", "ours") else ""
+                lines.append(f"| {name} ({curve['n_rows']} rows) | {system}{mark} | " + " | ".join(cells) + " |")
+    notes = [f"{name}: {p['prior_saw']}" for name, p in results["protocols"].items() if p.get("prior_saw")]
+    notes += [f"{name}: {c['prior_saw']}" for name, c in results.get("curves", {}).items() if c.get("prior_saw")]
+    if notes:
+        lines += ["", "\\* The shipped prior (the default model, and the start of `ours`) trained on rows near these test rows, "
+                  "never on them: " + "; ".join(notes) + "."]
+    lines += ["", "Brackets: bootstrap 95% interval over test rows (first seed)."]
     return "\n".join(lines) + "\n"
 
 

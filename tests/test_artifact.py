@@ -335,3 +335,13 @@ def test_stance_convert_rewrites_an_old_file_in_the_current_format(tmp_path):
     assert np.allclose(stance.load_model(new).predict_proba(OLD_TEXTS), OLD_PROBA, rtol=1e-9, atol=1e-12)
     again = run_stance("convert", str(OLD_FILE), str(new))
     assert again.returncode == 2 and "--force" in again.stderr
+
+
+def test_an_array_of_many_distinct_values_round_trips_through_a_payload():
+    # Its table of distinct values is itself large and few-valued; compacting that table
+    # again would never end (stance 0.2's first default-model build hit exactly this).
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=5000)
+    array = values[rng.integers(0, len(values), size=200_000)]
+    tree = artifact.loads(artifact.dumps({"weights": array}))
+    assert tree["weights"].tobytes() == array.tobytes()

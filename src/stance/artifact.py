@@ -90,11 +90,13 @@ def build_metadata(*, labels: list[str], training_data_sha256: str, extra: dict[
 
 
 # -- the payload: a JSON tree and an npz archive of the arrays it refers to -----------------
-def _encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+def _encode(value: Any, arrays: dict[str, np.ndarray], *, compact: bool = True) -> Any:
     if isinstance(value, np.ndarray):
-        packed = compact_array(value)
+        packed = compact_array(value) if compact else value
         if isinstance(packed, dict):
-            return {"__compact__": {k: _encode(v, arrays) for k, v in packed.items()}}
+            # The pieces are stored as they are: a table of distinct values would compact
+            # into itself again, without end.
+            return {"__compact__": {k: _encode(v, arrays, compact=False) for k, v in packed.items()}}
         name = f"a{len(arrays)}"
         arrays[name] = value
         return {"__array__": name}
