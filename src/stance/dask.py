@@ -21,6 +21,9 @@ once, when it joins, through a worker plugin (restarted workers included).
 
 Every worker must see the input and output paths (a shared file system) and have stance
 installed with the same model file at the same path (or use the shipped default model).
+
+One module, a little over 400 lines: both entry points share the worker-side model cache
+and the optional-import checks, and Dask users read it as one page.
 """
 
 from __future__ import annotations

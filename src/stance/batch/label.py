@@ -9,6 +9,9 @@ A run holds a lock on its output (:mod:`.lock`), so a second run on the same out
 at once. A write that fails part way (a full disk, the file-size limit) stops the run with
 an :class:`~stance.errors.OutputError`; nothing is put in place of the output, and the rows
 up to the last checkpoint stay for ``resume=True``.
+
+One module, a little over 400 lines: the run's loop, its summary and its clean-up on every
+way out (done, interrupted, output failed) must be read together to see that nothing is lost.
 """
 
 from __future__ import annotations
