@@ -1,0 +1,172 @@
+"""The choices behind the shipped default model, remade on the dev sets alone.
+
+    python bench/dev_choices.py            # about ten minutes on two cores
+
+models/build_default.py fixes its training sources, their weighting, the tone features
+and C; this script shows why, by training variants on everything the build trains on
+except the dev sets, and scoring each on the three dev sets:
+
+  replies-dev  the dev threads of the hand-labelled reply set (seeds/replies, 321 replies)
+  clear-dev    the dev posts of the written clear-cut set (seeds/clearcut, 96 replies)
+  awtp-dev     Wikipedia talk-page pairs, AWTP dev split (agreement-pairs)
+
+None of these is a test set of bench/replies.py, and no test set is read here. The
+table (macro-F1 over supportive / critical / off-topic) goes to stdout and to
+bench/results/dev_choices.{json,md}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "models"))
+
+import build_default  # noqa: E402
+import corpora  # noqa: E402
+from stance.estimators import LinearStanceClassifier  # noqa: E402
+from stance.features import Featurizer  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")
+
+# (name, training sources, tone features?, equal weight per source?, C[, extra])
+# extra: "mismatched" adds replies moved under another thread's post as off-topic;
+# "vader" adds VADER's four sentiment scores as features (pip install vaderSentiment);
+# "self-training" adds the model's confident labels of unlabelled replies and refits.
+BASE = ("iac", "awtp-train")
+SHIPPED = BASE + ("written",)
+VARIANTS = [
+    ("IAC + AWTP train", BASE, False, False, 0.3),
+    ("+ RumourEval 2017 (SDQC mapped to buckets)", BASE + ("rumoureval",), False, False, 0.3),
+    ("+ TweetEval stance (favor/against/none)", BASE + ("tweeteval",), False, False, 0.3),
+    ("IAC + AWTP train, + tone", BASE, True, False, 0.3),
+    ("+ written replies, + tone", BASE + ("written",), True, False, 0.3),
+    ("+ written replies, + tone, equal weight per source (shipped)", BASE + ("written",), True, True, 0.3),
+    ("  the same, C = 0.1", BASE + ("written",), True, True, 0.1),
+    ("  the same, C = 1", BASE + ("written",), True, True, 1.0),
+    ("  the same, without tone", BASE + ("written",), False, True, 0.3),
+    ("  the same, + mismatched pairs as off-topic", SHIPPED, True, True, 0.3, "mismatched"),
+    ("  the same, + VADER sentiment scores", SHIPPED, True, True, 0.3, "vader"),
+    ("  the same, + self-training on unlabelled replies", SHIPPED, True, True, 0.3, "self-training"),
+]
+MISMATCHED_ROWS = 2000
+SELF_TRAINING_MIN_PROBA = 0.8
+
+
+def sources() -> dict[str, list[dict]]:
+    held = corpora.labelled_threads()  # the hand-labelled threads (dev and test) stay out
+    return {
+        "iac": corpora.agreement("iac-train") + corpora.agreement("iac-dev"),
+        "awtp-train": corpora.agreement("awtp-train"),
+        "written": corpora.written(),
+        "rumoureval": [r for r in corpora.rumoureval("2017-train", labels="buckets") if r["thread"] not in held],
+        "tweeteval": [r for t in corpora.TARGETS for r in corpora.tweeteval(t, "train")],
+    }
+
+
+def mismatched(rows: list[dict], rng: np.random.Generator) -> list[dict]:
+    """Replies moved under a post from another topic or thread: free "not about this post" rows."""
+    with_context = [r for r in rows if r.get("context")]
+    picked = rng.choice(len(with_context), size=MISMATCHED_ROWS, replace=False)
+    out = []
+    for i in picked:
+        row = with_context[i]
+        while True:
+            other = with_context[rng.integers(len(with_context))]
+            if other.get("topic") != row.get("topic") and other["context"] != row["context"]:
+                break
+        out.append({"text": row["text"], "context": other["context"], "label": "off-topic"})
+    return out
+
+
+def unlabelled_replies() -> list[dict]:
+    """RumourEval replies outside the hand-labelled threads, their labels dropped."""
+    held = corpora.labelled_threads()
+    return [{"text": r["text"], "context": r.get("context"), "parent": r.get("parent")}
+            for name in ("2017-train", "2017-dev") for r in corpora.rumoureval(name) if r["thread"] not in held]
+
+
+def vader_scores(rows: list[dict]) -> sp.csr_matrix:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    return sp.csr_matrix([[s["neg"], s["neu"], s["pos"], s["compound"]] for s in map(analyzer.polarity_scores, (r["text"] for r in rows))])
+
+
+def dev_sets() -> dict[str, list[dict]]:
+    return {"replies-dev": corpora.replies("dev"), "clear-dev": corpora.clearcut("dev"), "awtp-dev": corpora.agreement("awtp-dev")}
+
+
+def main() -> None:
+    started = time.perf_counter()
+    texts = list(corpora.unlabelled_texts())
+    featurizer = Featurizer().fit(texts)
+    print(f"featurizer fitted on {len(texts)} unlabelled texts ({time.perf_counter() - started:.0f} s)", flush=True)
+    tone_coef, tone_intercept, _ = build_default.fit_tone(featurizer, print)
+
+    def blocks(rows: list[dict]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        X = featurizer.transform(rows)
+        return X, sp.hstack([X, sp.csr_matrix(build_default.TONE_SCALE * (X @ tone_coef.T + tone_intercept))], format="csr")
+
+    train = {name: (rows, blocks(rows)) for name, rows in sources().items()}
+    dev = {name: (rows, blocks(rows)) for name, rows in dev_sets().items()}
+    rng = np.random.default_rng(build_default.SEED)
+    extra_train = {
+        "mismatched": lambda: [(rows, blocks(rows)) for rows in [mismatched(train["iac"][0] + train["awtp-train"][0], rng)]],
+    }
+    results = []
+    for name, parts, tone, equal, C, *extra in VARIANTS:
+        extra = extra[0] if extra else None
+        groups = [train[p] for p in parts] + (extra_train[extra]() if extra in extra_train else [])
+        if extra == "vader":
+            try:
+                groups = [(rows, tuple(sp.hstack([X, vader_scores(rows)], format="csr") for X in Xs)) for rows, Xs in groups]
+            except ImportError:
+                print(f"{name}: skipped (pip install vaderSentiment)")
+                continue
+        dev_x = {d: (rows, Xs if extra != "vader" else tuple(sp.hstack([X, vader_scores(rows)], format="csr") for X in Xs))
+                 for d, (rows, Xs) in dev.items()}
+
+        def fit(groups):
+            X = sp.vstack([Xs[tone] for _, Xs in groups], format="csr")
+            y = [r["label"] for rows, _ in groups for r in rows]
+            n = len(y)
+            weights = (np.concatenate([np.full(len(rows), n / (len(groups) * len(rows))) for rows, _ in groups])
+                       if equal else None)
+            return LinearStanceClassifier(C=C, random_state=build_default.SEED).fit(X, y, sample_weight=weights), n
+
+        classifier, n = fit(groups)
+        if extra == "self-training":
+            pool = unlabelled_replies()
+            pool_x = blocks(pool)
+            proba = classifier.predict_proba(pool_x[tone])
+            keep = np.flatnonzero(proba.max(axis=1) >= SELF_TRAINING_MIN_PROBA)
+            pseudo = [dict(pool[i], label=str(classifier.classes_[proba[i].argmax()])) for i in keep]
+            print(f"self-training: {len(pseudo)} of {len(pool)} replies labelled with p >= {SELF_TRAINING_MIN_PROBA}", flush=True)
+            classifier, n = fit(groups + [(pseudo, tuple(X[keep] for X in pool_x))])
+        scores = {d: build_default.macro_f1([r["label"] for r in rows], list(classifier.predict(Xs[tone])))
+                  for d, (rows, Xs) in dev_x.items()}
+        scores["mean"] = float(np.mean(list(scores.values())))
+        results.append({"variant": name, "training_rows": n, **scores})
+        print(f"{name:62s} " + "  ".join(f"{d} {scores[d]:.3f}" for d in (*DEV_SETS, "mean")), flush=True)
+
+    lines = ["| variant | training rows | " + " | ".join(DEV_SETS) + " | mean |", "|---|---:|" + "---:|" * (len(DEV_SETS) + 1)]
+    lines += [f"| {r['variant']} | {r['training_rows']} | " + " | ".join(f"{r[d]:.3f}" for d in (*DEV_SETS, "mean")) + " |" for r in results]
+    table = "\n".join(lines) + "\n"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "dev_choices.json").write_text(json.dumps({"command": "python bench/dev_choices.py", "results": results}, indent=1) + "\n")
+    (RESULTS / "dev_choices.md").write_text(table)
+    print(table)
+    print(f"{time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
