@@ -4,7 +4,7 @@
     python models/build_default.py --card-only  # re-render the card (after bench/replies.py)
 
 Deterministic: the same data and code give the same file. It needs ../shared/data beside
-the repository and takes about ten minutes on two cores. What it does, and why:
+the repository and takes about 25 minutes on two cores. What it does, and why:
 
 1. **Word statistics.** The featurizer (idf weights, hashtag word list) is fitted on every
    text of the shared data outside the evaluation pool (bench/corpora.py): about 176,000
