@@ -135,6 +135,8 @@ def train(
     digest = model.save(output)
     counts = ", ".join(f"{k} {v}" for k, v in model.metadata["label_counts"].items())
     click.echo(f"Trained on {model.metadata['n_examples']} rows ({counts}); wrote {output} (sha256 {digest}).", err=True)
+    if "label_weight" in model.metadata:
+        click.echo(f"Weight of these labels against the prior, chosen by cross-validation: {model.metadata['label_weight']}.", err=True)
     if card:
         from .card import model_card
 

@@ -4,7 +4,8 @@ Training starts from a **prior** by default: the shipped default model, which ha
 what agreement, disagreement and off-topic chatter look like from tens of thousands of
 labelled and unlabelled replies. The new model reuses the prior's fitted featurizer (its
 idf and word list come from that large corpus, not from a few dozen rows) and sees the
-prior's scores for each row as extra features, so that a handful of labels adjust the
+prior's scores for each row as extra features, and the result is blended with the prior
+by a weight the rows choose by cross-validation, so that a handful of labels adjust the
 prior instead of starting from nothing. Because the prior's scores are linear in the
 same features, the trained model folds them back into one set of linear weights: it
 labels as fast as any other model and carries no copy of the prior.
@@ -27,10 +28,14 @@ from . import artifact
 from .errors import Errors, InputError, format_numbers
 from .examples import Examples, to_examples
 from .model import StanceModel, default_model, load_model
-from .scoring import DEFAULT_LABELS, LinearScorer
+from .scoring import DEFAULT_LABELS, LinearScorer, as_logits
 
 MIN_TARGET_ROWS = 20  # fewer rows than this for a target, and its rows go to the pooled model
-PRIOR_SCALE = 1.0  # the prior's scores enter as features at this scale (see _fit_on_prior)
+# How far a model trained on a prior moves from it: the weight of the new labels, chosen by
+# cross-validation on the rows (see _fit_on_prior). With too few rows of some label to
+# cross-validate, the middle of the grid.
+LABEL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+LABEL_WEIGHT_WITHOUT_CV = 0.5
 
 PriorArg = StanceModel | str | os.PathLike[str] | None
 
@@ -93,59 +98,104 @@ def resolve_prior(prior: PriorArg) -> StanceModel | None:
     raise InputError(Errors.E105.format(value=prior))
 
 
-def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, random_state: int) -> tuple[LinearScorer, float]:
-    """A linear model on the prior's features plus its scores, folded into one set of weights.
+def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, random_state: int) -> tuple[LinearScorer, dict[str, Any]]:
+    """A linear model on the prior's features plus its scores, blended with the prior.
 
-    The classifier sees ``[X, s * L]`` where ``L = X @ P.T + p`` are the prior's logits; its
-    weights ``[A, B]`` give scores ``X @ A.T + s * L @ B.T``, that is ``X @ (A + s B P).T``
-    plus ``s B p``: one linear model on ``X``.
+    The classifier sees ``[X, L]`` where ``L = X @ P.T + p`` are the prior's logits; its
+    weights ``[A, B]`` give scores ``X @ (A + B P).T + (b + B p)``, one linear model on ``X``.
+    Fitted to a few dozen rows, that model forgets much of what the prior knew and scores
+    below the prior it started from (bench/EXPERIMENTS.md), so its scores are blended with
+    the prior's, ``w * new + (1 - w) * L``, for the labels the rows have. The weight ``w``
+    of the new labels is chosen by stratified cross-validation on the rows (macro-F1, ties
+    to the prior), so the rows themselves say how far to move. The blend is linear in ``X``
+    too: the result is again one set of weights.
     """
     import scipy.sparse as sp
 
-    from .estimators import LinearStanceClassifier
+    from .estimators import LinearStanceClassifier, fit_temperature
 
     featurizer = prior.scorer.featurizer
     X = featurizer.transform(examples)
     prior_coef, prior_intercept = _logit_weights(prior.scorer)
     logits = X @ prior_coef.T + prior_intercept
-    classifier = LinearStanceClassifier(random_state=random_state).fit(
-        sp.hstack([X, sp.csr_matrix(PRIOR_SCALE * logits)], format="csr"), labels
-    )
-    d = X.shape[1]
-    weights = classifier.svm_.coef_
-    on_features, on_prior = weights[:, :d], weights[:, d:]
-    coef = on_features + PRIOR_SCALE * on_prior @ prior_coef
-    intercept = classifier.svm_.intercept_ + PRIOR_SCALE * on_prior @ prior_intercept
-    scorer = LinearScorer(featurizer, coef, intercept, classifier.temperature_, [str(c) for c in classifier.classes_])
-    return scorer, classifier.C_
+    features = sp.hstack([X, sp.csr_matrix(logits)], format="csr")
+    classifier = LinearStanceClassifier(random_state=random_state).fit(features, labels)
+    classes = [str(c) for c in classifier.classes_]
+    weights, bias = _per_label(classifier.svm_.coef_, classifier.svm_.intercept_)
+    on_features, on_prior = weights[:, : X.shape[1]], weights[:, X.shape[1] :]
+    coef = on_features + on_prior @ prior_coef
+    intercept = bias + on_prior @ prior_intercept
+    encoded = np.unique(np.asarray(labels), return_inverse=True)[1]
+    if not set(classes) <= set(prior.labels):  # labels the prior does not know: nothing to blend with
+        weight, blended = 1.0, None
+    else:
+        rows = [list(prior.labels).index(c) for c in classes]
+        prior_coef, prior_intercept, prior_logits = prior_coef[rows], prior_intercept[rows], logits[:, rows]
+        weight, blended = _choose_label_weight(features, encoded, classes, prior_logits, classifier.C_, random_state)
+        coef = weight * coef + (1 - weight) * prior_coef
+        intercept = weight * intercept + (1 - weight) * prior_intercept
+    calibration = blended if blended is not None else (X @ coef.T + intercept)
+    temperature = fit_temperature(calibration, encoded) if blended is not None else classifier.temperature_
+    scorer = LinearScorer(featurizer, coef, intercept, temperature, classes)
+    return scorer, {"chosen_C": classifier.C_, "label_weight": weight}
+
+
+def _choose_label_weight(
+    features: Any, encoded: np.ndarray, classes: list[str], prior_logits: np.ndarray, C: float, random_state: int
+) -> tuple[float, np.ndarray | None]:
+    """The weight of the new labels against the prior, by cross-validated macro-F1, and the
+    out-of-fold blended scores at that weight (None without cross-validation)."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from .estimators import LinearStanceClassifier
+
+    folds = min(5, int(np.bincount(encoded).min()))
+    if folds < 2:
+        return LABEL_WEIGHT_WITHOUT_CV, None
+    new_scores = np.zeros_like(prior_logits)
+    for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
+        fold = LinearStanceClassifier(C=C, folds=1, random_state=random_state).fit(features[train_idx], encoded[train_idx])
+        scores = fold.decision_function(features[test_idx])
+        new_scores[test_idx] = as_logits(scores[:, None] if scores.ndim == 1 else scores)
+    blends = {w: w * new_scores + (1 - w) * prior_logits for w in LABEL_WEIGHTS}
+    f1 = {w: f1_score(encoded, z.argmax(axis=1), average="macro") for w, z in blends.items()}
+    best = max(LABEL_WEIGHTS, key=lambda w: (round(f1[w], 9), -w))
+    return best, blends[best]
 
 
 def _logit_weights(scorer: LinearScorer) -> tuple[np.ndarray, np.ndarray]:
     """Weights whose linear scores are the scorer's logits (one row per label)."""
-    if scorer.coef.shape[0] == 1:  # a binary model's single score s is the logits (-s/2, s/2)
-        return np.vstack([-scorer.coef / 2, scorer.coef / 2]), np.concatenate([-scorer.intercept / 2, scorer.intercept / 2])
-    return scorer.coef, scorer.intercept
+    return _per_label(scorer.coef, scorer.intercept)
+
+
+def _per_label(coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One row of weights per label: a binary model's single score s is the logits (-s/2, s/2)."""
+    if coef.shape[0] == 1:
+        return np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
+    return coef, intercept
 
 
 def _fit_scorer(
     examples: Examples, labels: list[str], *, prior: StanceModel | None, random_state: int, feature_params: dict[str, Any]
-) -> tuple[LinearScorer, float]:
-    """One scorer for these rows, and the C it chose."""
+) -> tuple[LinearScorer, dict[str, Any]]:
+    """One scorer for these rows, and what was chosen on them (C; with a prior, the weight of the labels)."""
     if prior is not None:
         return _fit_on_prior(examples, labels, prior, random_state)
     from .estimators import make_pipeline, scorer_from_pipeline
 
     pipeline = make_pipeline(random_state=random_state, **feature_params).fit(examples, labels)
-    return scorer_from_pipeline(pipeline), pipeline.named_steps["classifier"].C_
+    return scorer_from_pipeline(pipeline), {"chosen_C": pipeline.named_steps["classifier"].C_}
 
 
 def fit_scorers(
     examples: Examples, labels: list[str], *, prior: StanceModel | None, random_state: int = 0, feature_params: dict[str, Any] | None = None
-) -> tuple[LinearScorer, dict[str, LinearScorer], float]:
+) -> tuple[LinearScorer, dict[str, LinearScorer], dict[str, Any]]:
     """The pooled scorer, one scorer per target with enough rows of two labels or more, and
-    the C the pooled classifier chose by cross-validation."""
+    what the pooled scorer chose by cross-validation (``chosen_C``, and with a prior
+    ``label_weight``)."""
     feature_params = feature_params or {}
-    pooled, chosen_c = _fit_scorer(examples, labels, prior=prior, random_state=random_state, feature_params=feature_params)
+    pooled, chosen = _fit_scorer(examples, labels, prior=prior, random_state=random_state, feature_params=feature_params)
     per_target: dict[str, LinearScorer] = {}
     targets = sorted({t for t in examples.targets if t is not None})
     if len(targets) > 1 or (targets and None in examples.targets):
@@ -156,7 +206,7 @@ def fit_scorers(
                 per_target[target], _ = _fit_scorer(
                     examples.subset(index), y[index].tolist(), prior=prior, random_state=random_state, feature_params=feature_params
                 )
-    return pooled, per_target, chosen_c
+    return pooled, per_target, chosen
 
 
 def _model(
@@ -221,7 +271,7 @@ def train(
         raise InputError(Errors.E011.format(label=labels[0]))
     feature_params = _feature_params(feature_params, prior)
     prior_model = resolve_prior(prior)
-    pooled, per_target, chosen_c = fit_scorers(data, labels, prior=prior_model, random_state=random_state, feature_params=feature_params)
+    pooled, per_target, chosen = fit_scorers(data, labels, prior=prior_model, random_state=random_state, feature_params=feature_params)
     metadata = artifact.build_metadata(
         labels=list(pooled.classes),
         training_data_sha256=training_data_sha256(data, labels),
@@ -233,7 +283,7 @@ def train(
             "per_target_models": sorted(per_target),
             "prior": _prior_description(prior, prior_model),
             "feature_params": pooled.featurizer.to_state()["params"],
-            "chosen_C": chosen_c,
+            **chosen,
             "random_state": random_state,
         },
     )
