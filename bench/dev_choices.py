@@ -39,8 +39,9 @@ DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")
 
 # (name, training sources, tone features?, equal weight per source?, C[, extra])
 # extra: "mismatched" adds replies moved under another thread's post as off-topic;
-# "vader" adds VADER's four sentiment scores as features (pip install vaderSentiment);
-# "self-training" adds the model's confident labels of unlabelled replies and refits.
+# "vader" adds VADER's four sentiment scores as features (pip install '.[bench]');
+# "self-training" adds the model's confident labels of unlabelled replies and refits;
+# "no-context" drops the post and parent from every row, "no-context-when-scored" from the dev rows only.
 BASE = ("iac", "awtp-train")
 SHIPPED = BASE + ("written",)
 VARIANTS = [
@@ -56,6 +57,8 @@ VARIANTS = [
     ("  the same, + mismatched pairs as off-topic", SHIPPED, True, True, 0.3, "mismatched"),
     ("  the same, + VADER sentiment scores", SHIPPED, True, True, 0.3, "vader"),
     ("  the same, + self-training on unlabelled replies", SHIPPED, True, True, 0.3, "self-training"),
+    ("  the same, the post and parent never shown", SHIPPED, True, True, 0.3, "no-context"),
+    ("  the same, the post and parent shown in training only", SHIPPED, True, True, 0.3, "no-context-when-scored"),
 ]
 MISMATCHED_ROWS = 2000
 SELF_TRAINING_MIN_PROBA = 0.8
@@ -94,6 +97,10 @@ def unlabelled_replies() -> list[dict]:
             for name in ("2017-train", "2017-dev") for r in corpora.rumoureval(name) if r["thread"] not in held]
 
 
+def without_context(rows: list[dict]) -> list[dict]:
+    return [dict(r, context=None, parent=None) for r in rows]
+
+
 def vader_scores(rows: list[dict]) -> sp.csr_matrix:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -130,10 +137,14 @@ def main() -> None:
             try:
                 groups = [(rows, tuple(sp.hstack([X, vader_scores(rows)], format="csr") for X in Xs)) for rows, Xs in groups]
             except ImportError:
-                print(f"{name}: skipped (pip install vaderSentiment)")
+                print(f"{name}: skipped (pip install '.[bench]')")
                 continue
         dev_x = {d: (rows, Xs if extra != "vader" else tuple(sp.hstack([X, vader_scores(rows)], format="csr") for X in Xs))
                  for d, (rows, Xs) in dev.items()}
+        if extra in ("no-context", "no-context-when-scored"):
+            dev_x = {d: (rows, blocks(without_context(rows))) for d, (rows, _) in dev.items()}
+        if extra == "no-context":
+            groups = [(rows, blocks(without_context(rows))) for rows, _ in groups]
 
         def fit(groups):
             X = sp.vstack([Xs[tone] for _, Xs in groups], format="csr")

@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 
 from corpora import (  # bench/corpora.py, beside this file
     BUCKETS, ROOT, SDQC, TARGETS, agreement, clearcut, labelled_threads, replies, rumoureval, tweeteval,
@@ -341,6 +342,7 @@ CURVES: dict[str, Callable[[], list[dict]]] = {
 
 
 # ---------------------------------------------------------------------------------- runs
+SLOWEST_FIRST = ("iac-loto", "tweeteval-loto", "iac-to-awtp")
 METRICS = {"macro_f1": macro_f1, "f_avg": f_avg}
 
 
@@ -469,20 +471,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--bow-max-rows", type=int, default=4000, help="skip spacy_bow where training has more rows")
     parser.add_argument("--output", type=Path, default=RESULTS / "replies.json")
+    parser.add_argument("--jobs", type=int, default=2, help="protocols run in this many processes at once (the results do not depend on it)")
     args = parser.parse_args(argv)
 
     chosen = None if args.protocols == "all" else set(args.protocols.split(","))
     systems = [SYSTEMS[name]() for name in args.systems.split(",")]
     started = time.perf_counter()
     results: dict = {"command": "python bench/replies.py " + " ".join(argv if argv is not None else sys.argv[1:]), "protocols": {}, "curves": {}}
-    for protocol in PROTOCOLS:
-        if chosen is None or protocol.name in chosen:
-            results["protocols"][protocol.name] = run_protocol(
-                protocol, systems, seeds=args.seeds, boot=args.bootstrap, bow_max_rows=args.bow_max_rows
-            )
-    for name, make_rows in CURVES.items():
-        if chosen is None or name in chosen:
-            results["curves"][name] = run_curve(name, make_rows, systems, seeds=args.curve_seeds)
+
+    def run(kind: str, name: str) -> dict:
+        if kind == "protocols":
+            protocol = next(p for p in PROTOCOLS if p.name == name)
+            return run_protocol(protocol, systems, seeds=args.seeds, boot=args.bootstrap, bow_max_rows=args.bow_max_rows)
+        return run_curve(name, CURVES[name], systems, seeds=args.curve_seeds)
+
+    tasks = [("protocols", p.name) for p in PROTOCOLS] + [("curves", name) for name in CURVES]
+    tasks = [t for t in tasks if chosen is None or t[1] in chosen]
+    # The slowest protocols start first, so the processes finish close together.
+    order = sorted(tasks, key=lambda t: SLOWEST_FIRST.index(t[1]) if t[1] in SLOWEST_FIRST else len(SLOWEST_FIRST))
+    outputs = Parallel(n_jobs=args.jobs)(delayed(run)(kind, name) for kind, name in order)
+    done = {task: output for task, output in zip(order, outputs)}
+    for kind, name in tasks:  # the table keeps the protocols' order
+        results[kind][name] = done[(kind, name)]
     results["seconds"] = round(time.perf_counter() - started, 1)
     from stance.artifact import sha256_file
     from stance.model import DEFAULT_MODEL
