@@ -253,8 +253,16 @@ Replies written for this card under the post "{CARD_POST}":
 - English only. Sarcasm, and replies whose meaning depends on posts that are not shown, are often wrong.
 - Off-topic and "no clear side" are one bucket: a reply that discusses the post without taking a side is
   off-topic, as in the guidelines (seeds/GUIDELINES.md).
+- Short verdicts that share no word with the post ("Terrible idea.", "Great news!") are weak cues to it:
+  with the post given they drift toward off-topic or the wrong side (the table above). A verdict on
+  something else ("I love pizza") reads as support. The first needs replies that react to a post without
+  naming it in the training data; the second, knowing what the post is about beyond its words.
+- A new topic is hard: on TweetEval with its target left out, it is no better than a TF-IDF SVM or the
+  majority label (the table above). Where the prior trained near the test rows (`*`), its lead over the
+  baselines is larger than on truly new data.
 - On a study's own thread, label 50-200 replies (`stance annotate`) and train with this model as the prior
-  (`stance train`, the default): the learning curves above show what that buys.
+  (`stance train`, the default): the learning curves above show what that buys, and that on some sets
+  a few dozen labels do not yet beat this model alone.
 """
 
 
