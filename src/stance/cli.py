@@ -12,6 +12,7 @@ the library modules the commands call.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,12 @@ def train(
         check_output_folder(path)  # before training, not after
     rows = []
     for path in data:
-        part = read_rows(path, format=input_format)
+        skipped: Counter[str] = Counter()
+        part = read_rows(
+            path, format=input_format, fields=(text_field, label_field, context_field, parent_field, target_field),
+            label_field=label_field, skipped=skipped,
+        )
+        _report_skipped(path, skipped, len(part))
         _require_field(part, path, text_field, "reply text", "--text-field")
         _require_field(part, path, label_field, "label", "--label-field")
         rows += part
@@ -144,6 +150,14 @@ def train(
         click.echo(f"Wrote model card {card}.", err=True)
 
 
+def _report_skipped(path: Path, skipped: Counter[str], kept: int) -> None:
+    """Say on stderr how many rows of an annotation-tool export were not ratings, and why."""
+    if skipped:
+        from .read import describe_skipped
+
+        click.echo("Note: " + Warnings.W350.format(path=path, skipped=describe_skipped(skipped), why=Reasons.SKIP_WHY, kept=kept), err=True)
+
+
 def _require_field(rows: list[dict[str, Any]], path: Path, field: str, role: str, option: str) -> None:
     """Refuse a file where no row has ``field``: the name is wrong, not the rows."""
     if rows and not any(field in row for row in rows):
@@ -171,19 +185,31 @@ def _format_cv(result: dict[str, Any]) -> str:
 @click.option("--gold-field", default="label", show_default=True, help="Field with the gold label.")
 @click.option("--pred-field", default="stance", show_default=True, help="Field with the predicted label.")
 @click.option("--average", "average_labels", default=None, metavar="L1,L2", help="Also report F_avg, the mean F1 of these labels (e.g. critical,supportive).")
+@click.option("--format", "input_format", type=click.Choice(ROW_FORMATS), default=None, help="Input format of GOLD (detected by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: str, average_labels: str | None, as_json: bool) -> None:
+def evaluate(
+    gold: Path, predicted: Path | None, gold_field: str, pred_field: str, average_labels: str | None, input_format: str | None, as_json: bool,
+) -> None:
     """Score predictions against gold labels.
 
     Give GOLD and PREDICTED files whose rows line up, or one file that holds both the
-    gold field and the predicted field.
+    gold field and the predicted field (a Label Studio export with predictions: --pred-field prediction).
     """
     from .errors import InputError
     from .evaluate import format_scores, scores
     from .read import read_rows
 
-    gold_rows = read_rows(gold)
-    pred_rows = read_rows(predicted) if predicted else gold_rows
+    skipped: Counter[str] = Counter()
+    fields = (gold_field,) if predicted else (gold_field, pred_field)
+    gold_rows = read_rows(gold, format=input_format, fields=fields, label_field=gold_field, skipped=skipped)
+    _report_skipped(gold, skipped, len(gold_rows))
+    if predicted:
+        pred_rows = read_rows(predicted, fields=(pred_field,), label_field=pred_field)
+    else:
+        pred_rows = gold_rows
+        for row in pred_rows:  # a one-element list of predictions is that prediction too
+            if isinstance(row.get(pred_field), list) and len(row[pred_field]) == 1:
+                row[pred_field] = row[pred_field][0]
     if len(gold_rows) != len(pred_rows):
         raise InputError(Errors.E030.format(n_gold=len(gold_rows), n_pred=len(pred_rows), gold_field=gold_field, pred_field=pred_field))
 
@@ -498,10 +524,13 @@ def agree(
         if not all(labels):
             raise InputError(Errors.E316.format(value=labels_option))
     text_fields = {"text": text_field, "context": context_field, "target": target_field} if model_path else None
+    skipped: dict[Path, tuple[Counter[str], int]] = {}
     rows, examples = read_annotations(
         files, on=on_field, item_field=item_field, annotator_field=annotator_field, label_field=label_field,
-        labels=labels, text_fields=text_fields, format=input_format,
+        labels=labels, text_fields=text_fields, format=input_format, skipped=skipped,
     )
+    for path, (counts, used) in skipped.items():
+        _report_skipped(path, counts, used)
     report = compare(rows, labels=labels, n_boot=n_boot, seed=seed)
     model_vs_human = None
     if model_path is not None:

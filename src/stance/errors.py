@@ -512,6 +512,15 @@ class Errors:
         "The output '{path}' is a folder. Without --dask, -o names the output file (such as "
         "-o labelled.jsonl); with --dask local:2, -o is a folder that gets one output per input."
     )
+    # --- annotation-tool exports: Label Studio, Prodigy, doccano (E350-E369) -------------
+    E350 = (
+        "'{path}' holds no rating to use: {skipped}. Export the annotated tasks (in Label "
+        "Studio, tasks with annotations; in Prodigy, accepted answers), or check --format."
+    )
+    E351 = (
+        "--to {to} writes annotation-tool tasks, one file at a time; it does not go with "
+        "{option}. Label into JSONL first, or drop {option}."
+    )
 
 
 class Warnings:
@@ -535,6 +544,10 @@ class Warnings:
         "Labels file '{path}' line {number} had no line end (was the file edited by hand?). "
         "Its answer is kept, and a line end was added so the next answer starts on a line of "
         "its own."
+    )
+    # --- annotation-tool exports: rows that are not ratings (with E350-E369) -------------
+    W350 = (
+        "'{path}': {skipped} not used, as they are not ratings ({why}); {kept} used."
     )
 
 
@@ -613,6 +626,29 @@ class Reasons:
     CORRUPT = "the {kind} data is corrupt (found in bytes {start}-{end} of the file: {why})"
     # -- a value of a DataFrame that label_frame cannot label (stance_reason) --------------
     FRAME_NOT_TEXT = "the text is a {kind}, not a string, so it was not labelled"
+    # -- annotation-tool exports (Label Studio, Prodigy, doccano; with E350-E369) ---------
+    SEVERAL_LABELS = (
+        "{n} labels ({labels}) on one item in {field!r}; stance gives each reply one label, so "
+        "make the control single-choice in the tool and fix this item, or drop it"
+    )
+    NOT_A_CHOICE = "the label {value!r} in {field!r} is not a string or a list of strings"
+    NO_TASK_DATA = "a Label Studio task needs a 'data' object holding its text; this one has {kind}"
+    ANNOTATIONS_NOT_LIST = "'{key}' is a {kind}, not a list of annotations"
+    SPAN_LABELS = (
+        "the label {value!r} holds spans ([start, end, label]), so this is a sequence-labelling "
+        "export; export the doccano project as text classification"
+    )
+    NO_ANSWER = (
+        "no 'answer' (accept, reject or ignore); export the Prodigy dataset with "
+        "`prodigy db-out DATASET > file.jsonl`, which keeps each answer"
+    )
+    BAD_ANSWER = "the answer {answer!r} is not accept, reject or ignore"
+    UNKNOWN_OPTION = "the accepted option {option!r} is not one of the task's options ({options})"
+    # why rows of an export are not ratings (inside W350)
+    SKIP_WHY = (
+        "cancelled and ignored answers were never given; a rejected Prodigy answer says "
+        "'not X', which is none of the labels; a task without annotations has no label"
+    )
 
 
 class Notes:
