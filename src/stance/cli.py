@@ -22,7 +22,7 @@ import orjson
 from . import __version__
 from .errors import Errors, Reasons, StanceError, Warnings, likely_field
 from .read import FORMATS, ROW_FORMATS
-from .write import OUTPUT_FORMATS, atomic_output, check_output_folder
+from .write import OUTPUT_FORMATS, TASK_FORMATS, atomic_output, check_output_folder
 
 EXIT_BAD_INPUT = 2
 EXIT_REJECTED = 3  # some records were rejected (listed, never silently dropped)
@@ -155,7 +155,7 @@ def _report_skipped(path: Path, skipped: Counter[str], kept: int) -> None:
     if skipped:
         from .read import describe_skipped
 
-        click.echo("Note: " + Warnings.W350.format(path=path, skipped=describe_skipped(skipped), why=Reasons.SKIP_WHY, kept=kept), err=True)
+        click.echo("Note: " + Warnings.W350.format(path=path, skipped=describe_skipped(skipped), kept=kept), err=True)
 
 
 def _require_field(rows: list[dict[str, Any]], path: Path, field: str, role: str, option: str) -> None:
@@ -235,7 +235,7 @@ def evaluate(
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
 @click.option("--trust-pickle", is_flag=True, help="Allow a model file written before stance 0.2 (a pickle, which runs code when loaded): only for files you trust.")
 @click.option("--format", "input_format", type=click.Choice(FORMATS), default=None, help="Input format (detected from the content by default).")
-@click.option("--to", "output_to", type=click.Choice(OUTPUT_FORMATS), default=None, help="Output format (default: from the output's extension, else JSONL).")
+@click.option("--to", "output_to", type=click.Choice(OUTPUT_FORMATS), default=None, help="Output format (default: from the output's extension, else JSONL); label-studio or prodigy write tasks with the model's labels as pre-annotations.")
 @click.option("--text-field", default=None, help="Field (or path such as record.text) with the reply text. [default: text, or the platform format's own field]")
 @click.option("--id-field", default=None, help="Field with each record's id, copied into error records.")
 @click.option("--context-field", default=None, help="Field with the post replied to. [default: context, or the parent post for platform formats]")
@@ -401,7 +401,8 @@ def annotate(
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
 @click.option("--trust-pickle", is_flag=True, help="Allow a model file written before stance 0.2 (a pickle, which runs code when loaded): only for files you trust.")
 @click.option("-n", "n", type=click.IntRange(min=1), default=50, show_default=True, help="How many replies to suggest.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the suggestions (JSONL), best first.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the suggestions, best first.")
+@click.option("--to", "output_to", type=click.Choice(("jsonl", *TASK_FORMATS)), default="jsonl", show_default=True, help="jsonl (for stance annotate), or label-studio / prodigy tasks with the model's labels as pre-annotations.")
 @click.option("--strategy", type=click.Choice(["margin", "entropy", "random"]), default="margin", show_default=True, help="Uncertainty measure, or random as a control.")
 @click.option("--diversity", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True, help="Weight of the penalty on similarity to earlier picks (0 = uncertainty only).")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -412,7 +413,7 @@ def annotate(
 @click.option("--target-field", default="target", show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 def suggest(
-    dump: Path, model_path: Path | None, trust_pickle: bool, n: int, output: Path, strategy: str, diversity: float, seed: int,
+    dump: Path, model_path: Path | None, trust_pickle: bool, n: int, output: Path, output_to: str, strategy: str, diversity: float, seed: int,
     exclude: tuple[Path, ...], text_field: str, id_field: str, context_field: str, target_field: str, force: bool,
 ) -> None:
     """Suggest the N replies in DUMP most worth labelling next.
@@ -444,13 +445,17 @@ def suggest(
     ]
     picks, proba = pick(model, examples, n, strategy=strategy, diversity=diversity, seed=seed, exclude=skip)  # type: ignore[arg-type]
     rows = suggestion_rows(items, picks, proba, model.labels, strategy)
-    write_rows(output, rows, to="jsonl", force=force)
+    if output_to in TASK_FORMATS:
+        from .tasks import model_version, write_tasks
+
+        texts = [items[p.index].text for p in picks]
+        write_tasks(output, zip(rows, texts), output_to, labels=model.labels, model_version=model_version(model.metadata), force=force)
+        then = f"Import them into {'Label Studio' if output_to == 'label-studio' else 'Prodigy'}; the model's label is pre-selected."
+    else:
+        write_rows(output, rows, to="jsonl", force=force)
+        then = f"Label them with: stance annotate {dump} --queue {output} --annotator NAME -o labels.jsonl"
     left = len(items) - len(skip)
-    click.echo(
-        f"Suggested {len(rows)} of {left} unlabelled replies ({strategy}, diversity {diversity}) into {output}. "
-        f"Label them with: stance annotate {dump} --queue {output} --annotator NAME -o labels.jsonl",
-        err=True,
-    )
+    click.echo(f"Suggested {len(rows)} of {left} unlabelled replies ({strategy}, diversity {diversity}) into {output}. {then}", err=True)
 
 
 @main.command()

@@ -547,7 +547,7 @@ class Warnings:
     )
     # --- annotation-tool exports: rows that are not ratings (with E350-E369) -------------
     W350 = (
-        "'{path}': {skipped} not used, as they are not ratings ({why}); {kept} used."
+        "'{path}': {kept} rating(s) used; not used, as they are no ratings: {skipped}."
     )
 
 
@@ -644,11 +644,14 @@ class Reasons:
     )
     BAD_ANSWER = "the answer {answer!r} is not accept, reject or ignore"
     UNKNOWN_OPTION = "the accepted option {option!r} is not one of the task's options ({options})"
-    # why rows of an export are not ratings (inside W350)
-    SKIP_WHY = (
-        "cancelled and ignored answers were never given; a rejected Prodigy answer says "
-        "'not X', which is none of the labels; a task without annotations has no label"
-    )
+    # rows of an export that are not ratings, by why (inside W350 and E350)
+    SKIPPED = {
+        "cancelled": "{n} cancelled annotation(s) (skipped in the tool, so never given)",
+        "ignored": "{n} ignored answer(s)",
+        "rejected": "{n} rejected answer(s) (a rejected answer says 'not X', which is none of the labels)",
+        "unannotated": "{n} task(s) without annotations",
+        "empty": "{n} annotation(s) without a choice",
+    }
 
 
 class Notes:

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..errors import Errors, InputError
+from ..errors import Errors, InputError, Reasons
 from .annotations import TOOL_FORMATS, TOOL_READERS, single_label
 from .bluesky import BLUESKY
 from .delimited import read_delimited
@@ -168,8 +168,8 @@ def strict_records(
 
 
 def describe_skipped(skipped: Counter[str]) -> str:
-    """Skipped rows in words, such as ``2 cancelled, 1 ignored``."""
-    return ", ".join(f"{n} {why}" for why, n in sorted(skipped.items()))
+    """Rows that are not ratings, in words, such as ``2 cancelled annotation(s) (...)``."""
+    return "; ".join(Reasons.SKIPPED[why].format(n=n) for why, n in sorted(skipped.items()))
 
 
 def read_rows(
