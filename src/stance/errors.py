@@ -517,10 +517,6 @@ class Errors:
         "'{path}' holds no rating to use: {skipped}. Export the annotated tasks (in Label "
         "Studio, tasks with annotations; in Prodigy, accepted answers), or check --format."
     )
-    E351 = (
-        "--to {to} writes annotation-tool tasks, one file at a time; it does not go with "
-        "{option}. Label into JSONL first, or drop {option}."
-    )
 
 
 class Warnings:

@@ -46,14 +46,16 @@ def label_studio_task(row: Mapping[str, Any], text: str, model_version: str) -> 
     """One Label Studio task: the record as ``data`` (a task's own ``data`` when it was
     one already), the text at ``data.text``, and the model's label as a prediction."""
     fields = _record_fields(row)
-    if isinstance(fields.get("data"), dict):  # a Label Studio task labelled again: keep its data
+    task: dict[str, Any] = {}
+    if isinstance(fields.get("data"), dict):  # a Label Studio task labelled again: keep it, annotations and all
+        task = {key: value for key, value in fields.items() if key != "predictions"}
         data = dict(fields["data"])
     else:
         data = fields
     data["text"] = text
     label, score = _prediction(row)
     result = {"from_name": CONTROL, "to_name": TEXT_OBJECT, "type": "choices", "value": {"choices": [label]}}
-    return {"data": data, "predictions": [{"model_version": model_version, "score": round(score, 4), "result": [result]}]}
+    return {**task, "data": data, "predictions": [{"model_version": model_version, "score": round(score, 4), "result": [result]}]}
 
 
 def prodigy_task(row: Mapping[str, Any], text: str, labels: Sequence[str]) -> dict[str, Any]:

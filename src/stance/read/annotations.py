@@ -22,7 +22,7 @@ from .delimited import read_delimited
 from .json_array import read_json_array
 from .jsonl import read_jsonl
 from .records import BadRecord, Record, get_field, raw_head
-from .source import ByteSource
+from .source import HEAD_SIZE, ByteSource
 
 Rows = Iterator[Record | BadRecord]
 
@@ -59,6 +59,14 @@ def single_label(value: Any, field: str) -> tuple[str | None, str | None]:
     return None, Reasons.NOT_A_CHOICE.format(value=value, field=field)
 
 
+def _json_rows(path: str | os.PathLike[str] | ByteSource) -> Rows:
+    """Objects of a JSON array, or one per line: Label Studio exports arrays, and its rows
+    labelled by `stance label` come back as JSONL."""
+    source = ByteSource.of(path)
+    starts_array = source.peek(HEAD_SIZE).lstrip(b" \t\r\n").startswith(b"[")
+    return read_json_array(source) if starts_array else read_jsonl(source)
+
+
 def _bad(record: Record, reason: str) -> BadRecord:
     return BadRecord(record.number, raw_head(orjson.dumps(record.fields, default=str)), reason, record.end, record.unit)
 
@@ -92,20 +100,21 @@ def _choices(results: Any) -> tuple[dict[str, str], str | None]:
 def _with_label(fields: dict[str, Any], chosen: dict[str, str]) -> dict[str, Any]:
     """The task fields with each control's choice, and ``label`` when there is one control."""
     fields.update(chosen)
-    if len(chosen) == 1:
-        fields.setdefault("label", next(iter(chosen.values())))
+    if len(chosen) == 1:  # the annotation's choice, over any "label" the task's data has
+        fields["label"] = next(iter(chosen.values()))
     return fields
 
 
 def read_label_studio(path: str | os.PathLike[str] | ByteSource) -> Rows:
-    """Label Studio's JSON export: one rating per annotation that was not cancelled.
+    """Label Studio's JSON export (an array of tasks, or one per line): one rating per
+    annotation that was not cancelled.
 
     Each row has the task's ``data`` fields (and ``data`` itself, for paths such as
     ``data.text``), ``id`` and ``item`` (the task id), ``annotator`` (``completed_by``),
     ``annotation_id``, one field per choice control (``from_name``) and ``label`` when
     there is one control; ``prediction`` is the first prediction's choice, if any.
     """
-    for record in read_json_array(path):
+    for record in _json_rows(path):
         if isinstance(record, BadRecord):
             yield record
             continue
@@ -147,7 +156,7 @@ def read_label_studio(path: str | os.PathLike[str] | ByteSource) -> Rows:
 
 def label_studio_tasks(path: str | os.PathLike[str] | ByteSource) -> Rows:
     """Label Studio tasks to label, whole (id, annotations and all); the text is ``data.text``."""
-    for record in read_json_array(path):
+    for record in _json_rows(path):
         if isinstance(record, Record):
             record.text, record.text_field = get_field(record.fields, LABEL_STUDIO_TEXT), LABEL_STUDIO_TEXT
         yield record
@@ -162,11 +171,10 @@ def _min_rows(records: Rows) -> Rows:
             continue
         fields = dict(record.fields)
         fields.setdefault("item", fields.get("id"))
-        looks_chosen = [
-            name for name, value in fields.items()
-            if name not in _MIN_META and (isinstance(value, (list, dict)) or (isinstance(value, str) and value.startswith(("[", '{"choices"'))))
-        ]
-        controls = looks_chosen or [name for name in _CHOICE_NAMES if name in fields][:1]
+        looks_chosen = [name for name, value in fields.items() if name not in _MIN_META and not name.startswith("stance_") and _looks_chosen(value)]
+        # "stance" beside "stance_proba" is the model's label (from `stance label`), not a control
+        named = [name for name in _CHOICE_NAMES if name in fields and not (name == "stance" and "stance_proba" in fields)]
+        controls = looks_chosen or named[:1]
         problem = None
         chosen: dict[str, str] = {}
         for name in controls:
@@ -183,10 +191,23 @@ def _min_rows(records: Rows) -> Rows:
         yield _rating(record, _with_label(fields, chosen), "unannotated" if unannotated else (None if chosen else "empty"))
 
 
+def _looks_chosen(value: Any) -> bool:
+    """Whether a JSON-MIN/CSV value has the shape of several choices (a list of names,
+    ``{"choices": [...]}``, or either as JSON text), which only a choice control gives."""
+    if isinstance(value, str) and value.startswith(("[", '{"choices"')):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return False
+    if isinstance(value, dict):
+        return "choices" in value
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
 def read_label_studio_min(path: str | os.PathLike[str] | ByteSource) -> Rows:
-    """Label Studio's JSON-MIN export: flat rows (``id``, the data fields, the choice
+    """Label Studio's JSON-MIN export (an array, or one per line): flat rows (``id``, the data fields, the choice
     control, ``annotator``, ``annotation_id``), one per annotation."""
-    return _min_rows(read_json_array(path))
+    return _min_rows(_json_rows(path))
 
 
 def read_label_studio_csv(path: str | os.PathLike[str] | ByteSource) -> Rows:
@@ -261,7 +282,7 @@ def read_doccano(path: str | os.PathLike[str] | ByteSource) -> Rows:
 # Format name -> (reader of ratings, reader of tasks to label).
 TOOL_READERS: dict[str, tuple[Callable[[ByteSource], Rows], Callable[[ByteSource], Rows]]] = {
     "label-studio": (read_label_studio, label_studio_tasks),
-    "label-studio-min": (read_label_studio_min, read_json_array),
+    "label-studio-min": (read_label_studio_min, _json_rows),
     "label-studio-csv": (read_label_studio_csv, lambda source: read_delimited(source, ",")),
     "prodigy": (read_prodigy, read_jsonl),
     "doccano": (read_doccano, read_jsonl),

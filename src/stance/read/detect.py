@@ -65,10 +65,7 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
     if text.startswith((b"[", b"{")) or lines_of_json:
         first = _first_value(text) if not lines_of_json else _first_line_value(text)
         # before the platforms: a Label Studio task's top-level "data" is no X API page
-        lines = lines_of_json or text.startswith(b"{")
-        kind = tool_of(first, lines=lines) or _classify_post(first)
-        if kind == "label-studio" and lines:  # tasks one per line (an import file): plain rows
-            return "jsonl"
+        kind = tool_of(first, lines=lines_of_json or text.startswith(b"{")) or _classify_post(first)
         if kind:
             return kind
         if lines_of_json or text.startswith(b"{"):
