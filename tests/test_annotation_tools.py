@@ -95,6 +95,22 @@ def test_stance_label_keeps_label_studio_ids_and_annotations(tmp_path, toy_model
     assert all(row["stance"] in LABELS for row in rows)
 
 
+def test_label_studio_labelled_into_jsonl_reads_back_with_the_model_label(tmp_path, toy_model_path):
+    out = tmp_path / "labelled.jsonl"
+    assert stance("label", FIXTURES / "label_studio.json", "-m", toy_model_path, "-o", out, "-q").exit_code == 0
+    assert detect_format(out) == "label-studio"
+    report = stance("evaluate", out, "--json")  # gold: the annotations; predicted: `stance`, beside the task's data
+    assert report.exit_code == 0, report.output
+    assert json.loads(report.output[report.output.index("{"):])["n"] == 20
+
+
+def test_prodigy_accept_may_be_one_option_id(tmp_path):
+    lines = [json.loads(line) for line in (FIXTURES / "prodigy_choice.jsonl").read_text().splitlines()]
+    lines[0]["accept"] = "critical"  # not a list: still one accepted option
+    rows = read_rows(jsonl(tmp_path / "p.jsonl", lines), skipped=Counter())
+    assert rows[0]["label"] == "critical"
+
+
 @pytest.mark.parametrize(
     ("name", "fmt"), [("label_studio_min.json", "label-studio-min"), ("doccano.jsonl", "doccano"), ("prodigy_choice.jsonl", "prodigy")]
 )

@@ -27,6 +27,8 @@ from .source import HEAD_SIZE, ByteSource
 Rows = Iterator[Record | BadRecord]
 
 LABEL_STUDIO_TEXT = "data.text"  # where a Label Studio task keeps the text to label
+# The parts of a Label Studio task that are read into ratings, not copied into them.
+_TASK_PARTS = frozenset({"data", "annotations", "predictions", "drafts"})
 # Fields of a Label Studio JSON-MIN/CSV row that are never the choice control.
 _MIN_META = frozenset({"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time", "item"})
 # Names a choice control usually has, for JSON-MIN rows where no value looks like a choice.
@@ -110,7 +112,7 @@ def read_label_studio(path: str | os.PathLike[str] | ByteSource) -> Rows:
     annotation that was not cancelled.
 
     Each row has the task's ``data`` fields (and ``data`` itself, for paths such as
-    ``data.text``), ``id`` and ``item`` (the task id), ``annotator`` (``completed_by``),
+    ``data.text``) over its other top-level fields, ``id`` and ``item`` (the task id), ``annotator`` (``completed_by``),
     ``annotation_id``, one field per choice control (``from_name``) and ``label`` when
     there is one control; ``prediction`` is the first prediction's choice, if any.
     """
@@ -127,7 +129,9 @@ def read_label_studio(path: str | os.PathLike[str] | ByteSource) -> Rows:
         if not isinstance(annotations, list):
             yield _bad(record, Reasons.ANNOTATIONS_NOT_LIST.format(key="annotations", kind=type(annotations).__name__))
             continue
-        base = {**data, "data": data, "id": task.get("id"), "item": task.get("id")}
+        # the task's own fields too (`stance label` adds its label there), under its data
+        task_fields = {key: value for key, value in task.items() if key not in _TASK_PARTS}
+        base = {**task_fields, **data, "data": data, "id": task.get("id"), "item": task.get("id")}
         predictions = task.get("predictions") or []
         if isinstance(predictions, list) and predictions and isinstance(predictions[0], dict):
             predicted, problem = _choices(predictions[0].get("result"))
@@ -247,7 +251,8 @@ def read_prodigy(path: str | os.PathLike[str] | ByteSource) -> Rows:
         if "options" in fields:
             options = [o.get("id") for o in fields["options"] if isinstance(o, dict)] if isinstance(fields["options"], list) else []
             accepted = fields.get("accept") or []
-            unknown = [a for a in accepted if a not in options] if isinstance(accepted, list) else [accepted]
+            accepted = accepted if isinstance(accepted, list) else [accepted]
+            unknown = [a for a in accepted if a not in options]
             if unknown:
                 yield _bad(record, Reasons.UNKNOWN_OPTION.format(option=unknown[0], options=", ".join(map(str, options))))
                 continue
