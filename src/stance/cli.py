@@ -94,7 +94,8 @@ def train(
     target_field: str, prior: str, input_format: str | None, where: tuple[str, ...], cv: int | None, cv_repeats: int,
     seed: int, spacy_pipeline: str | None, pipeline: str | None, card: Path | None, force: bool,
 ) -> None:
-    """Train a model on one or more DATA files (JSONL, JSON, CSV or TSV rows with a text and a label).
+    """Train a model on one or more DATA files (JSONL, JSON, CSV or TSV rows with a text and a label,
+    or Label Studio, Prodigy or doccano exports: one row per rating).
 
     By default the model starts from the shipped default model (--prior default), so that a
     few dozen labels of your own thread adjust what it already knows.
@@ -112,7 +113,7 @@ def train(
         skipped: Counter[str] = Counter()
         part = read_rows(
             path, format=input_format, fields=(text_field, label_field, context_field, parent_field, target_field),
-            label_field=label_field, skipped=skipped,
+            label_fields=(label_field,), skipped=skipped,
         )
         _report_skipped(path, skipped, len(part))
         _require_field(part, path, text_field, "reply text", "--text-field")
@@ -201,15 +202,9 @@ def evaluate(
 
     skipped: Counter[str] = Counter()
     fields = (gold_field,) if predicted else (gold_field, pred_field)
-    gold_rows = read_rows(gold, format=input_format, fields=fields, label_field=gold_field, skipped=skipped)
+    gold_rows = read_rows(gold, format=input_format, fields=fields, label_fields=fields, skipped=skipped)
     _report_skipped(gold, skipped, len(gold_rows))
-    if predicted:
-        pred_rows = read_rows(predicted, fields=(pred_field,), label_field=pred_field)
-    else:
-        pred_rows = gold_rows
-        for row in pred_rows:  # a one-element list of predictions is that prediction too
-            if isinstance(row.get(pred_field), list) and len(row[pred_field]) == 1:
-                row[pred_field] = row[pred_field][0]
+    pred_rows = read_rows(predicted, fields=(pred_field,), label_fields=(pred_field,)) if predicted else gold_rows
     if len(gold_rows) != len(pred_rows):
         raise InputError(Errors.E030.format(n_gold=len(gold_rows), n_pred=len(pred_rows), gold_field=gold_field, pred_field=pred_field))
 
@@ -514,8 +509,8 @@ def agree(
     """How far annotators agree: percent agreement, Cohen's, Fleiss' and Krippendorff's
     coefficients and Gwet's AC1, with 95% bootstrap intervals.
 
-    FILES are long format (one rating per row: item, annotator, label; CSV or JSONL), or,
-    with --on ID, one file per annotator. With --model, the model labels every item too,
+    FILES are long format (one rating per row: item, annotator, label; CSV or JSONL; a
+    Label Studio or Prodigy export is read so), or, with --on ID, one file per annotator. With --model, the model labels every item too,
     and its agreement with the humans is shown beside the humans' with each other.
     """
     from .agreement import compare, format_report, read_annotations

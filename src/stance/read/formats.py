@@ -177,14 +177,14 @@ def read_rows(
     *,
     format: str | None = None,
     fields: tuple[str, ...] = (),
-    label_field: str | None = None,
+    label_fields: tuple[str, ...] = (),
     skipped: Counter[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Read every record, failing on the first bad one with its line number (for training).
 
     Nested ``fields`` (paths such as ``data.text``) are copied to the top level under the
-    path, so code that looks fields up by name finds them; ``label_field`` is unwrapped
-    when it is a one-element list, and several labels on one row fail naming its line.
+    path, so code that looks fields up by name finds them; each of ``label_fields`` is
+    unwrapped when it is a one-element list, and several labels on one row fail naming its line.
     An annotation-tool export gives its ratings; ``skipped`` counts the rest (see
     :func:`strict_records`).
     """
@@ -194,10 +194,11 @@ def read_rows(
         for path_ in fields:
             if path_ not in row and has_field(row, path_):
                 row[path_] = get_field(row, path_)
-        if label_field is not None and isinstance(row.get(label_field), list):
-            label, problem = single_label(row[label_field], label_field)
-            if problem:
-                raise InputError(Errors.E021.format(path=path, number=record.number, reason=problem))
-            row[label_field] = label
+        for name in label_fields:
+            if isinstance(row.get(name), list):
+                label, problem = single_label(row[name], name)
+                if problem:
+                    raise InputError(Errors.E021.format(path=path, number=record.number, reason=problem))
+                row[name] = label
         rows.append(row)
     return rows
