@@ -153,6 +153,18 @@ def test_train_on_nested_fields(tmp_path):
     assert f"Trained on {len(TOY_ROWS)} rows (critical 4, off-topic 4, supportive 4)" in result.output
 
 
+def test_evaluate_and_agree_on_nested_fields(tmp_path):
+    rows = [{"gold": {"label": r["label"]}, "model": {"label": [r["label"] if i else "off-topic"]}, "who": {"name": "ana"}, "task": {"id": i}}
+            for i, r in enumerate(TOY_ROWS)]
+    path = jsonl(tmp_path / "nested.jsonl", rows)
+    report = stance("evaluate", path, "--gold-field", "gold.label", "--pred-field", "model.label", "--json")
+    assert report.exit_code == 0, report.output
+    assert json.loads(report.output)["accuracy"] == pytest.approx(11 / 12)  # the first row is wrong
+    other = jsonl(tmp_path / "other.jsonl", [dict(row, who={"name": "bea"}) for row in rows])
+    agreement = _agreement(path, other, "--item-field", "task.id", "--annotator-field", "who.name", "--label-field", "gold.label")
+    assert agreement["n_items"] == 12 and agreement["percent_agreement"]["value"] == 1.0
+
+
 def test_train_on_label_studio_data_path(tmp_path):
     tasks = json.loads((FIXTURES / "label_studio.json").read_text())
     for task in tasks:  # a project whose text is not called "text"
