@@ -12,6 +12,7 @@ the library modules the commands call.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import orjson
 from . import __version__
 from .errors import Errors, Reasons, StanceError, Warnings, likely_field
 from .read import FORMATS, ROW_FORMATS
-from .write import OUTPUT_FORMATS, atomic_output, check_output_folder
+from .write import OUTPUT_FORMATS, TASK_FORMATS, atomic_output, check_output_folder
 
 EXIT_BAD_INPUT = 2
 EXIT_REJECTED = 3  # some records were rejected (listed, never silently dropped)
@@ -93,7 +94,8 @@ def train(
     target_field: str, prior: str, input_format: str | None, where: tuple[str, ...], cv: int | None, cv_repeats: int,
     seed: int, spacy_pipeline: str | None, pipeline: str | None, card: Path | None, force: bool,
 ) -> None:
-    """Train a model on one or more DATA files (JSONL, JSON, CSV or TSV rows with a text and a label).
+    """Train a model on one or more DATA files (JSONL, JSON, CSV or TSV rows with a text and a label,
+    or Label Studio, Prodigy or doccano exports: one row per rating).
 
     By default the model starts from the shipped default model (--prior default), so that a
     few dozen labels of your own thread adjust what it already knows.
@@ -108,7 +110,12 @@ def train(
         check_output_folder(path)  # before training, not after
     rows = []
     for path in data:
-        part = read_rows(path, format=input_format)
+        skipped: Counter[str] = Counter()
+        part = read_rows(
+            path, format=input_format, fields=(text_field, label_field, context_field, parent_field, target_field),
+            label_fields=(label_field,), skipped=skipped,
+        )
+        _report_skipped(path, skipped, len(part))
         _require_field(part, path, text_field, "reply text", "--text-field")
         _require_field(part, path, label_field, "label", "--label-field")
         rows += part
@@ -146,6 +153,14 @@ def train(
         click.echo(f"Wrote model card {card}.", err=True)
 
 
+def _report_skipped(path: Path, skipped: Counter[str], kept: int) -> None:
+    """Say on stderr how many rows of an annotation-tool export were not ratings, and why."""
+    if skipped:
+        from .read import describe_skipped
+
+        click.echo("Note: " + Warnings.W350.format(path=path, skipped=describe_skipped(skipped), kept=kept), err=True)
+
+
 def _require_field(rows: list[dict[str, Any]], path: Path, field: str, role: str, option: str) -> None:
     """Refuse a file where no row has ``field``: the name is wrong, not the rows."""
     if rows and not any(field in row for row in rows):
@@ -173,19 +188,25 @@ def _format_cv(result: dict[str, Any]) -> str:
 @click.option("--gold-field", default="label", show_default=True, help="Field with the gold label.")
 @click.option("--pred-field", default="stance", show_default=True, help="Field with the predicted label.")
 @click.option("--average", "average_labels", default=None, metavar="L1,L2", help="Also report F_avg, the mean F1 of these labels (e.g. critical,supportive).")
+@click.option("--format", "input_format", type=click.Choice(ROW_FORMATS), default=None, help="Input format of GOLD (detected by default).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: str, average_labels: str | None, as_json: bool) -> None:
+def evaluate(
+    gold: Path, predicted: Path | None, gold_field: str, pred_field: str, average_labels: str | None, input_format: str | None, as_json: bool,
+) -> None:
     """Score predictions against gold labels.
 
     Give GOLD and PREDICTED files whose rows line up, or one file that holds both the
-    gold field and the predicted field.
+    gold field and the predicted field (a Label Studio export with predictions: --pred-field prediction).
     """
     from .errors import InputError
     from .evaluate import format_scores, scores
     from .read import read_rows
 
-    gold_rows = read_rows(gold)
-    pred_rows = read_rows(predicted) if predicted else gold_rows
+    skipped: Counter[str] = Counter()
+    fields = (gold_field,) if predicted else (gold_field, pred_field)
+    gold_rows = read_rows(gold, format=input_format, fields=fields, label_fields=fields, skipped=skipped)
+    _report_skipped(gold, skipped, len(gold_rows))
+    pred_rows = read_rows(predicted, fields=(pred_field,), label_fields=(pred_field,)) if predicted else gold_rows
     if len(gold_rows) != len(pred_rows):
         raise InputError(Errors.E030.format(n_gold=len(gold_rows), n_pred=len(pred_rows), gold_field=gold_field, pred_field=pred_field))
 
@@ -211,7 +232,7 @@ def evaluate(gold: Path, predicted: Path | None, gold_field: str, pred_field: st
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
 @click.option("--trust-pickle", is_flag=True, help="Allow a model file written before stance 0.2 (a pickle, which runs code when loaded): only for files you trust.")
 @click.option("--format", "input_format", type=click.Choice(FORMATS), default=None, help="Input format (detected from the content by default).")
-@click.option("--to", "output_to", type=click.Choice(OUTPUT_FORMATS), default=None, help="Output format (default: from the output's extension, else JSONL).")
+@click.option("--to", "output_to", type=click.Choice(OUTPUT_FORMATS), default=None, help="Output format (default: from the output's extension, else JSONL); label-studio or prodigy write tasks with the model's labels as pre-annotations.")
 @click.option("--text-field", default=None, help="Field (or path such as record.text) with the reply text. [default: text, or the platform format's own field]")
 @click.option("--id-field", default=None, help="Field with each record's id, copied into error records.")
 @click.option("--context-field", default=None, help="Field with the post replied to. [default: context, or the parent post for platform formats]")
@@ -377,7 +398,8 @@ def annotate(
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Model file (default: the shipped model).")
 @click.option("--trust-pickle", is_flag=True, help="Allow a model file written before stance 0.2 (a pickle, which runs code when loaded): only for files you trust.")
 @click.option("-n", "n", type=click.IntRange(min=1), default=50, show_default=True, help="How many replies to suggest.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the suggestions (JSONL), best first.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to write the suggestions, best first.")
+@click.option("--to", "output_to", type=click.Choice(("jsonl", *TASK_FORMATS)), default="jsonl", show_default=True, help="jsonl (for stance annotate), or label-studio / prodigy tasks with the model's labels as pre-annotations.")
 @click.option("--strategy", type=click.Choice(["margin", "entropy", "random"]), default="margin", show_default=True, help="Uncertainty measure, or random as a control.")
 @click.option("--diversity", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True, help="Weight of the penalty on similarity to earlier picks (0 = uncertainty only).")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -388,7 +410,7 @@ def annotate(
 @click.option("--target-field", default="target", show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 def suggest(
-    dump: Path, model_path: Path | None, trust_pickle: bool, n: int, output: Path, strategy: str, diversity: float, seed: int,
+    dump: Path, model_path: Path | None, trust_pickle: bool, n: int, output: Path, output_to: str, strategy: str, diversity: float, seed: int,
     exclude: tuple[Path, ...], text_field: str, id_field: str, context_field: str, target_field: str, force: bool,
 ) -> None:
     """Suggest the N replies in DUMP most worth labelling next.
@@ -420,13 +442,17 @@ def suggest(
     ]
     picks, proba = pick(model, examples, n, strategy=strategy, diversity=diversity, seed=seed, exclude=skip)  # type: ignore[arg-type]
     rows = suggestion_rows(items, picks, proba, model.labels, strategy)
-    write_rows(output, rows, to="jsonl", force=force)
+    if output_to in TASK_FORMATS:
+        from .tasks import model_version, write_tasks
+
+        texts = [items[p.index].text for p in picks]
+        write_tasks(output, zip(rows, texts), output_to, labels=model.labels, model_version=model_version(model.metadata), force=force)
+        then = f"Import them into {'Label Studio' if output_to == 'label-studio' else 'Prodigy'}; the model's label is pre-selected."
+    else:
+        write_rows(output, rows, to="jsonl", force=force)
+        then = f"Label them with: stance annotate {dump} --queue {output} --annotator NAME -o labels.jsonl"
     left = len(items) - len(skip)
-    click.echo(
-        f"Suggested {len(rows)} of {left} unlabelled replies ({strategy}, diversity {diversity}) into {output}. "
-        f"Label them with: stance annotate {dump} --queue {output} --annotator NAME -o labels.jsonl",
-        err=True,
-    )
+    click.echo(f"Suggested {len(rows)} of {left} unlabelled replies ({strategy}, diversity {diversity}) into {output}. {then}", err=True)
 
 
 @main.command()
@@ -485,8 +511,8 @@ def agree(
     """How far annotators agree: percent agreement, Cohen's, Fleiss' and Krippendorff's
     coefficients and Gwet's AC1, with 95% bootstrap intervals.
 
-    FILES are long format (one rating per row: item, annotator, label; CSV or JSONL), or,
-    with --on ID, one file per annotator. With --model, the model labels every item too,
+    FILES are long format (one rating per row: item, annotator, label; CSV or JSONL; a
+    Label Studio or Prodigy export is read so), or, with --on ID, one file per annotator. With --model, the model labels every item too,
     and its agreement with the humans is shown beside the humans' with each other.
     """
     from .agreement import compare, format_report, read_annotations
@@ -500,10 +526,13 @@ def agree(
         if not all(labels):
             raise InputError(Errors.E316.format(value=labels_option))
     text_fields = {"text": text_field, "context": context_field, "target": target_field} if model_path else None
+    skipped: dict[Path, tuple[Counter[str], int]] = {}
     rows, examples = read_annotations(
         files, on=on_field, item_field=item_field, annotator_field=annotator_field, label_field=label_field,
-        labels=labels, text_fields=text_fields, format=input_format,
+        labels=labels, text_fields=text_fields, format=input_format, skipped=skipped,
     )
+    for path, (counts, used) in skipped.items():
+        _report_skipped(path, counts, used)
     report = compare(rows, labels=labels, n_boot=n_boot, seed=seed)
     model_vs_human = None
     if model_path is not None:

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 _MODELS: dict[tuple[Any, ...], Any] = {}  # this process's models, by ModelRef.key
 _LOCK = threading.Lock()  # a worker with several threads loads a model once
 DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".txt", ".js", ".parquet", ".pq")
-OUTPUT_SUFFIXES = {"jsonl": ".jsonl", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet"}
+OUTPUT_SUFFIXES = {"jsonl": ".jsonl", "csv": ".csv", "tsv": ".tsv", "parquet": ".parquet", "label-studio": ".json", "prodigy": ".jsonl"}
 
 
 def require_dask(what: str = "Labelling on Dask") -> None:

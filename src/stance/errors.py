@@ -512,6 +512,11 @@ class Errors:
         "The output '{path}' is a folder. Without --dask, -o names the output file (such as "
         "-o labelled.jsonl); with --dask local:2, -o is a folder that gets one output per input."
     )
+    # --- annotation-tool exports: Label Studio, Prodigy, doccano (E350-E369) -------------
+    E350 = (
+        "'{path}' holds no rating to use: {skipped}. Export the annotated tasks (in Label "
+        "Studio, tasks with annotations; in Prodigy, accepted answers), or check --format."
+    )
 
 
 class Warnings:
@@ -535,6 +540,10 @@ class Warnings:
         "Labels file '{path}' line {number} had no line end (was the file edited by hand?). "
         "Its answer is kept, and a line end was added so the next answer starts on a line of "
         "its own."
+    )
+    # --- annotation-tool exports: rows that are not ratings (with E350-E369) -------------
+    W350 = (
+        "'{path}': {kept} rating(s) used; not used, as they are no ratings: {skipped}."
     )
 
 
@@ -613,6 +622,32 @@ class Reasons:
     CORRUPT = "the {kind} data is corrupt (found in bytes {start}-{end} of the file: {why})"
     # -- a value of a DataFrame that label_frame cannot label (stance_reason) --------------
     FRAME_NOT_TEXT = "the text is a {kind}, not a string, so it was not labelled"
+    # -- annotation-tool exports (Label Studio, Prodigy, doccano; with E350-E369) ---------
+    SEVERAL_LABELS = (
+        "{n} labels ({labels}) on one item in {field!r}; stance gives each reply one label, so "
+        "make the control single-choice in the tool and fix this item, or drop it"
+    )
+    NOT_A_CHOICE = "the label {value!r} in {field!r} is not a string or a list of strings"
+    NO_TASK_DATA = "a Label Studio task needs a 'data' object holding its text; this one has {kind}"
+    ANNOTATIONS_NOT_LIST = "'{key}' is a {kind}, not a list of annotations"
+    SPAN_LABELS = (
+        "the label {value!r} holds spans ([start, end, label]), so this is a sequence-labelling "
+        "export; export the doccano project as text classification"
+    )
+    NO_ANSWER = (
+        "no 'answer' (accept, reject or ignore); export the Prodigy dataset with "
+        "`prodigy db-out DATASET > file.jsonl`, which keeps each answer"
+    )
+    BAD_ANSWER = "the answer {answer!r} is not accept, reject or ignore"
+    UNKNOWN_OPTION = "the accepted option {option!r} is not one of the task's options ({options})"
+    # rows of an export that are not ratings, by why (inside W350 and E350)
+    SKIPPED = {
+        "cancelled": "{n} cancelled annotation(s) (skipped in the tool, so never given)",
+        "ignored": "{n} ignored answer(s)",
+        "rejected": "{n} rejected answer(s) (a rejected answer says 'not X', which is none of the labels)",
+        "unannotated": "{n} task(s) without annotations",
+        "empty": "{n} annotation(s) without a choice",
+    }
 
 
 class Notes:

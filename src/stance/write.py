@@ -25,7 +25,9 @@ import orjson
 
 from .errors import NO_SPACE, Errors, InputError, OutputError, StanceError, write_reason
 
-OUTPUT_FORMATS = ("jsonl", "csv", "tsv", "parquet")
+# Annotation-tool tasks with the model's labels as pre-annotations (see stance.tasks).
+TASK_FORMATS = ("label-studio", "prodigy")
+OUTPUT_FORMATS = ("jsonl", "csv", "tsv", "parquet", *TASK_FORMATS)
 # What write_rows writes; Parquet is written by converting a finished JSONL file.
 ROW_OUTPUT_FORMATS = ("jsonl", "csv", "tsv")
 _DELIMITERS = {"csv": ",", "tsv": "\t"}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import Errors, InputError, Warnings
-from ..read import get_field, strict_records
+from ..read import get_field, single_label, strict_records
 from .ratings import is_missing
 
 
@@ -24,6 +25,7 @@ def read_annotations(
     text_fields: Mapping[str, str] | None = None,
     format: str | None = None,
     input_format: str | None = None,
+    skipped: dict[Path, tuple[Counter[str], int]] | None = None,
 ) -> tuple[list[tuple[str, str, str | None]], dict[str, dict[str, Any]]]:
     """Read annotation files into long-format rows for :func:`compare`.
 
@@ -45,6 +47,10 @@ def read_annotations(
         The files' format (one of :data:`stance.read.ROW_FORMATS`); detected when None.
     input_format : str, optional
         Deprecated spelling of ``format``.
+    skipped : dict, optional
+        Filled with ``{path: (rows that are not ratings by why, ratings used)}`` for the
+        annotation-tool exports (cancelled, ignored or rejected answers; see
+        :mod:`stance.read.annotations`).
 
     Returns
     -------
@@ -70,7 +76,10 @@ def read_annotations(
             if path.stem in stems:
                 raise InputError(Errors.E313.format(first=stems[path.stem], second=path, name=path.stem))
             stems[path.stem] = path
-        for record in strict_records(path, format=format):
+        not_ratings: Counter[str] = Counter()
+        used = 0
+        for record in strict_records(path, format=format, skipped=not_ratings):
+            used += 1
             fields = record.fields
             if on is None:
                 item = str(_required(fields, item_field, path, record.number, "--item-field (or, for one file per annotator, --on ID_FIELD)"))
@@ -83,6 +92,8 @@ def read_annotations(
             collected.rating(item, annotator, label, path, record.number)
             if text_fields:
                 collected.example(item, fields, text_fields)
+        if skipped is not None and not_ratings:
+            skipped[path] = (not_ratings, used)
     return collected.rows, collected.examples
 
 
@@ -99,6 +110,10 @@ def _label(fields: dict[str, Any], label_field: str, path: Path, number: int) ->
     if label_field not in fields and get_field(fields, label_field) is None:
         raise InputError(Errors.E024.format(field=label_field, path=path, number=number, available=", ".join(map(repr, fields)), option="--label-field"))
     value = get_field(fields, label_field)
+    if isinstance(value, (list, dict)):  # a tool's label list: one label, or an error
+        value, problem = single_label(value, label_field)
+        if problem:
+            raise InputError(Errors.E021.format(path=path, number=number, reason=problem))
     return None if is_missing(value) else str(value)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from ..errors import Errors, InputError, Reasons
-from ..write import convert_jsonl
+from ..write import TASK_FORMATS, convert_jsonl
 
 PROGRESS_VERSION = 1
 
@@ -183,9 +183,10 @@ def _sync(handle: Any) -> int:
     return handle.tell()
 
 
-def finish(files: RunFiles, fmt_out: str, *, stopped: bool, force: bool, labels: list[str]) -> bool:
+def finish(files: RunFiles, fmt_out: str, *, stopped: bool, force: bool, labels: list[str], model_version: str = "") -> bool:
     """Put the finished output and errors in place, then drop the progress file. Whether
-    an errors file was written (some record was rejected)."""
+    an errors file was written (some record was rejected). ``model_version`` names the
+    model in annotation-tool tasks."""
     has_errors = files.errors_partial.stat().st_size > 0
     if stopped:
         files.partial.unlink(missing_ok=True)
@@ -193,6 +194,11 @@ def finish(files: RunFiles, fmt_out: str, *, stopped: bool, force: bool, labels:
         if files.output.exists() and not force:
             raise InputError(Errors.E023.format(path=files.output))
         os.replace(files.partial, files.output)
+    elif fmt_out in TASK_FORMATS:
+        from ..tasks import tasks_from_jsonl
+
+        tasks_from_jsonl(files.partial, files.output, fmt_out, labels=labels, model_version=model_version, force=force)
+        files.partial.unlink()
     else:
         convert_jsonl(files.partial, files.output, fmt_out, force=force, labels=labels)
         files.partial.unlink()

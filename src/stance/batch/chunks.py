@@ -34,6 +34,7 @@ class ChunkSpec:
     id_field: str | None
     min_confidence: float | None
     explain: int = 0
+    keep_text: bool = False  # rows carry the labelled text as stance_text (for annotation-tool tasks)
 
 
 @dataclass
@@ -151,7 +152,7 @@ def _label_now(items: list[Record | BadRecord], spec: ChunkSpec, model: Any) -> 
             if spec.explain
             else None
         )
-        rows, counts = _rows(good, proba, spec, reasons)
+        rows, counts = _rows(good, proba, spec, reasons, texts)
     return ChunkResult(
         len(items), rows, b"".join(errors), len(good), len(items) - len(good), dict(counts), first_error,
         no_field, seen, tuple(names)[:20],
@@ -188,7 +189,7 @@ def _raw_fields(fields: dict[str, Any]) -> str:
 
 
 def _rows(
-    good: list[Record], proba: np.ndarray, spec: ChunkSpec, reasons: list[list[str]] | None = None
+    good: list[Record], proba: np.ndarray, spec: ChunkSpec, reasons: list[list[str]] | None = None, texts: list[str] | None = None
 ) -> tuple[bytes, Counter[str]]:
     labels = spec.labels
     best = proba.argmax(axis=1)
@@ -210,5 +211,7 @@ def _rows(
             fields["stance_top"] = t
         if reasons is not None:
             fields["stance_reasons"] = reasons[i]
+        if spec.keep_text and texts is not None:
+            fields["stance_text"] = texts[i]
         out.append(dumps(fields, option=_DUMP, default=str))
     return b"".join(out), Counter(stance)

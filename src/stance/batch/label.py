@@ -30,7 +30,8 @@ import orjson
 from ..errors import NO_SPACE, Errors, InputError, OutputError, StanceError, likely_field, missing_file, write_reason
 from ..read import LINE_FORMATS, ByteSource, line_blocks, open_input, records_of
 from ..read.formats import damage_record
-from ..write import check_output_folder, folder_of, output_error, output_format, require_pyarrow
+from ..tasks import model_version
+from ..write import TASK_FORMATS, check_output_folder, folder_of, output_error, output_format, require_pyarrow
 from . import chunks  # its labellers are looked up at call time, so a patched one is used
 from .checkpoint import PartialFiles, RunFiles, fingerprint, finish, resume_state
 from .chunks import ChunkResult, ChunkSpec
@@ -205,7 +206,7 @@ def label_file(
     *,
     model: Any = None,
     format: str | None = None,
-    to: Literal["jsonl", "csv", "tsv", "parquet"] | None = None,
+    to: Literal["jsonl", "csv", "tsv", "parquet", "label-studio", "prodigy"] | None = None,
     text_field: str | None = None,
     id_field: str | None = None,
     context_field: str | None = None,
@@ -228,7 +229,9 @@ def label_file(
     source
         Input file, or ``"-"`` for stdin.
     output
-        Output file; its extension (or ``to``) chooses JSONL, CSV/TSV or Parquet.
+        Output file; its extension (or ``to``) chooses JSONL, CSV/TSV or Parquet; ``to``
+        may also be ``label-studio`` or ``prodigy`` (tasks with the model's labels as
+        pre-annotations, see :mod:`stance.tasks`).
     model
         A :class:`~stance.classifier.StanceModel`, a model path, or ``None`` for the default.
     format
@@ -291,7 +294,10 @@ def label_file(
     files = RunFiles.beside(output, Path(errors) if errors is not None else None)
     _check_files(source, files, force=force, resume=resume)
     model = resolve_model(model)
-    spec = ChunkSpec(tuple(model.labels), text_field, context_field, target_field, id_field, min_confidence, explain)
+    spec = ChunkSpec(
+        tuple(model.labels), text_field, context_field, target_field, id_field, min_confidence, explain,
+        keep_text=fmt_out in TASK_FORMATS,
+    )
     identity = fingerprint(source, _options(spec, model, format, fmt_out))
 
     fmt, byte_source = open_input(source, format=format)
@@ -340,7 +346,9 @@ def label_file(
         raise InputError(Errors.E206.format(
             path=source, field=name, available=", ".join(summary.fields) or "none", example=likely_field(name, summary.fields),
         ))
-    if not finish(files, fmt_out, stopped=bool(summary.stopped), force=force, labels=list(model.labels)):
+    if not finish(
+        files, fmt_out, stopped=bool(summary.stopped), force=force, labels=list(model.labels), model_version=model_version(model.metadata)
+    ):
         summary.errors = None
     summary.seconds = time.perf_counter() - started
     return summary

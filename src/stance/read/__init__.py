@@ -18,7 +18,8 @@ Modules
 :mod:`.compressed` (gzip, bzip2, xz and zstandard input),
 :mod:`.lines` (blocks of raw lines), :mod:`.jsonsplit` (cutting JSON without parsing it),
 one reader per format (:mod:`.jsonl`, :mod:`.json_array`, :mod:`.delimited`, :mod:`.text`, :mod:`.parquet`,
-:mod:`.platform` with :mod:`.x`, :mod:`.mastodon` and :mod:`.bluesky`), :mod:`.detect`, and
+:mod:`.platform` with :mod:`.x`, :mod:`.mastodon` and :mod:`.bluesky`), :mod:`.annotations`
+(Label Studio, Prodigy and doccano exports), :mod:`.detect`, and
 :mod:`.formats` (the readers by name, and the entry points).
 
 Formats
@@ -41,11 +42,17 @@ as ``record.text`` work). The platform formats know where their text and thread 
     ``app.bsky.feed.post`` records, bare or inside the views and listings the API returns
     (``feed``, ``posts``, ``records``); text is ``record.text``.
 
+The annotation-tool formats (``label-studio``, ``label-studio-min``, ``label-studio-csv``,
+``prodigy``, ``doccano``) give one row per rating, with ``item``, ``annotator`` and
+``label``, for training, evaluation and agreement, and one record per task to label (see
+:mod:`.annotations`).
+
 Where the format names a parent post, its text becomes the record's ``context`` when the
 parent is in the same page or anywhere in the file. Parents are found by a pre-pass over a
 seekable file that keeps only the texts of posts that some record replies to.
 """
 
+from .annotations import TOOL_FORMATS, single_label
 from .delimited import read_delimited
 from .detect import detect_format
 from .formats import (
@@ -56,6 +63,7 @@ from .formats import (
     PLATFORMS,
     READERS,
     ROW_FORMATS,
+    describe_skipped,
     open_input,
     open_records,
     parse_line_block,
@@ -102,10 +110,12 @@ __all__ = [
     "RAW_LIMIT",
     "READERS",
     "ROW_FORMATS",
+    "TOOL_FORMATS",
     "BadRecord",
     "ByteSource",
     "LineBlock",
     "Record",
+    "describe_skipped",
     "detect_format",
     "get_field",
     "has_field",
@@ -124,5 +134,6 @@ __all__ = [
     "read_text_lines",
     "read_tsv",
     "records_of",
+    "single_label",
     "strict_records",
 ]

@@ -1,7 +1,8 @@
 """Format detection: which reader fits an input, from the head of its content.
 
-Platform exports are recognised first (by the shape of their first post, page or wrapper),
-then the generic formats; extensions decide only between CSV and TSV-like text.
+Annotation-tool exports are recognised first (by the shape of their first task or row, or
+a CSV's header), then platform exports (by the shape of their first post, page or
+wrapper), then the generic formats; extensions decide only between CSV and TSV-like text.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from .annotations import is_label_studio_header, tool_of
 from .compressed import strip_suffix
 from .jsonsplit import json_items
 from .parquet import MAGIC as PARQUET_MAGIC
@@ -62,17 +64,20 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
     lines_of_json = suffix in (".jsonl", ".ndjson") or _one_value_per_line(text)
     if text.startswith((b"[", b"{")) or lines_of_json:
         first = _first_value(text) if not lines_of_json else _first_line_value(text)
-        kind = _classify_post(first)
+        # before the platforms: a Label Studio task's top-level "data" is no X API page
+        kind = tool_of(first, lines=lines_of_json or text.startswith(b"{")) or _classify_post(first)
         if kind:
             return kind
         if lines_of_json or text.startswith(b"{"):
             return "jsonl"
         return "json"
+    first_line = text.split(b"\n", 1)[0]
+    if suffix != ".tsv" and is_label_studio_header(first_line):
+        return "label-studio-csv"
     if suffix in (".csv", ".tsv"):
         return suffix[1:]
     if suffix == ".txt":
         return "text"
-    first_line = text.split(b"\n", 1)[0]
     if b"\t" in first_line:
         return "tsv"
     if b"," in first_line and re.fullmatch(rb"\"?[\w.\-]+\"?(,\"?[\w.\-]+\"?)+\r?", first_line):

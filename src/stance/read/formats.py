@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..errors import Errors, InputError
+from ..errors import Errors, InputError, Reasons
+from .annotations import TOOL_FORMATS, TOOL_READERS, single_label
 from .bluesky import BLUESKY
 from .delimited import read_delimited
 from .json_array import read_json_array
@@ -14,7 +16,7 @@ from .jsonl import jsonl_records, read_jsonl
 from .lines import LineBlock, block_lines
 from .mastodon import MASTODON
 from .parquet import read_parquet
-from .records import BadRecord, Record, raw_head
+from .records import BadRecord, Record, get_field, has_field, raw_head
 from .detect import detect_format
 from .source import ByteSource
 from .text import read_text_lines, text_records
@@ -47,10 +49,10 @@ LINE_PARSERS = {"jsonl": jsonl_records, "text": text_records}
 
 GENERIC_FORMATS = tuple(READERS)
 PLATFORM_FORMATS = tuple(PLATFORMS)
-FORMATS = GENERIC_FORMATS + PLATFORM_FORMATS
+FORMATS = GENERIC_FORMATS + PLATFORM_FORMATS + TOOL_FORMATS
 LINE_FORMATS = tuple(LINE_PARSERS)
 # Formats whose records are rows of named fields (training data, annotations, gold labels).
-ROW_FORMATS = tuple(fmt for fmt in GENERIC_FORMATS if fmt != "text")
+ROW_FORMATS = tuple(fmt for fmt in GENERIC_FORMATS if fmt != "text") + TOOL_FORMATS
 
 
 def parse_line_block(block: LineBlock, format: str) -> list[Record | BadRecord]:
@@ -68,11 +70,17 @@ def open_input(path: str | os.PathLike[str], *, format: str | None = None) -> tu
     return format or detect_format(source), source
 
 
-def records_of(fmt: str, source: ByteSource) -> Iterator[Record | BadRecord]:
+def records_of(fmt: str, source: ByteSource, *, ratings: bool = False) -> Iterator[Record | BadRecord]:
     """The records of an opened input of format ``fmt``; for a compressed input that ends
     early (cut off, corrupt), every record before the damage and then one
-    :class:`BadRecord` that says where it is (see :func:`damage_record`)."""
-    if fmt in PLATFORMS:
+    :class:`BadRecord` that says where it is (see :func:`damage_record`).
+
+    An annotation-tool export gives one record per rating with ``ratings`` (training data,
+    gold labels, agreement), else one per task (to label).
+    """
+    if fmt in TOOL_READERS:
+        records = TOOL_READERS[fmt][0 if ratings else 1](source)
+    elif fmt in PLATFORMS:
         platform = PLATFORMS[fmt]
         parents = platform.parent_texts(source) if source.seekable else {}
         records = platform.records(source, parents)
@@ -97,19 +105,22 @@ def damage_record(source: ByteSource) -> BadRecord | None:
 
 
 def open_records(
-    path: str | os.PathLike[str], *, format: str | None = None
+    path: str | os.PathLike[str], *, format: str | None = None, ratings: bool = False
 ) -> tuple[str, ByteSource, Iterator[Record | BadRecord]]:
-    """Open ``path`` (``"-"`` for stdin): its format, its byte source and its records.
+    """Open ``path`` (``"-"`` for stdin): its format, its byte source and its records
+    (``ratings``: see :func:`records_of`).
 
     The source's ``position`` and ``size`` give progress in bytes; close it when done.
     """
     fmt, source = open_input(path, format=format)
-    return fmt, source, records_of(fmt, source)
+    return fmt, source, records_of(fmt, source, ratings=ratings)
 
 
-def read_records(path: str | os.PathLike[str], *, format: str | None = None) -> Iterator[Record | BadRecord]:
+def read_records(
+    path: str | os.PathLike[str], *, format: str | None = None, ratings: bool = False
+) -> Iterator[Record | BadRecord]:
     """Stream the records of ``path``; ``format`` is detected when not given."""
-    _, source, records = open_records(path, format=format)
+    _, source, records = open_records(path, format=format, ratings=ratings)
 
     def generate() -> Iterator[Record | BadRecord]:
         try:
@@ -121,7 +132,11 @@ def read_records(path: str | os.PathLike[str], *, format: str | None = None) -> 
 
 
 def strict_records(
-    path: str | os.PathLike[str], *, format: str | None = None, allow_empty: bool = False
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    allow_empty: bool = False,
+    skipped: Counter[str] | None = None,
 ) -> Iterator[Record]:
     """Stream the records of ``path``, failing on the first bad one with its line number.
 
@@ -129,21 +144,61 @@ def strict_records(
     where a bad record is the user's to fix before going on. Unless ``allow_empty``, a file
     without records fails too, once it has been read to the end.
 
+    With ``skipped`` (a counter), an annotation-tool export gives its ratings, and the
+    rows that are not ratings are counted there by why (cancelled, ignored, ...), not given.
+
     Raises
     ------
     InputError
         At the first bad record, or at the end when there was no record.
     """
     count = 0
-    for record in read_records(path, format=format):
+    for record in read_records(path, format=format, ratings=skipped is not None):
         if isinstance(record, BadRecord):
             raise InputError(Errors.E021.format(path=path, number=record.number, reason=record.reason))
+        if record.skipped is not None and skipped is not None:
+            skipped[record.skipped] += 1
+            continue
         count += 1
         yield record
+    if not count and skipped:
+        raise InputError(Errors.E350.format(path=path, skipped=describe_skipped(skipped)))
     if not count and not allow_empty:
         raise InputError(Errors.E022.format(path=path))
 
 
-def read_rows(path: str | os.PathLike[str], *, format: str | None = None) -> list[dict[str, Any]]:
-    """Read every record, failing on the first bad one with its line number (for training)."""
-    return [record.fields for record in strict_records(path, format=format)]
+def describe_skipped(skipped: Counter[str]) -> str:
+    """Rows that are not ratings, in words, such as ``2 cancelled annotation(s) (...)``."""
+    return "; ".join(Reasons.SKIPPED[why].format(n=n) for why, n in sorted(skipped.items()))
+
+
+def read_rows(
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    fields: tuple[str, ...] = (),
+    label_fields: tuple[str, ...] = (),
+    skipped: Counter[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Read every record, failing on the first bad one with its line number (for training).
+
+    Nested ``fields`` (paths such as ``data.text``) are copied to the top level under the
+    path, so code that looks fields up by name finds them; each of ``label_fields`` is
+    unwrapped when it is a one-element list, and several labels on one row fail naming its line.
+    An annotation-tool export gives its ratings; ``skipped`` counts the rest (see
+    :func:`strict_records`).
+    """
+    rows = []
+    for record in strict_records(path, format=format, skipped=skipped if skipped is not None else Counter()):
+        row = record.fields
+        for path_ in fields:
+            if path_ not in row and has_field(row, path_):
+                row[path_] = get_field(row, path_)
+        for name in label_fields:
+            if isinstance(row.get(name), list):
+                label, problem = single_label(row[name], name)
+                if problem:
+                    raise InputError(Errors.E021.format(path=path, number=record.number, reason=problem))
+                row[name] = label
+        rows.append(row)
+    return rows

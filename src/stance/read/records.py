@@ -28,6 +28,8 @@ class Record:
     (``None`` when absent), ``text_field`` (the path it was read from) and ``context``.
     Generic formats leave ``text_field`` as ``None`` for the caller to choose the field.
     ``end`` is the byte offset just past the record in its input (for progress).
+    ``skipped`` says why a row of an annotation-tool export is not a rating (a cancelled
+    or ignored answer, say); such rows are counted and reported, never used.
     """
 
     number: int
@@ -37,6 +39,7 @@ class Record:
     end: int = 0
     unit: str = "line"
     text_field: str | None = None
+    skipped: str | None = None
 
 
 @dataclass
