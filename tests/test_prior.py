@@ -32,8 +32,16 @@ def test_labels_that_agree_with_the_prior_keep_the_prior(replies, prior_labels):
     assert model.metadata["label_weight"] == 0.0
     again = [p.label for p in model.classify([r["text"] for r in replies], context=[r["context"] for r in replies])]
     assert again == prior_labels
-    prior = default_model().scorer  # a weight of 0 folds to exactly the prior's weights
+    prior = default_model().scorer  # a weight of 0 folds to exactly the prior's weights and temperature
     assert np.allclose(model.scorer.coef, prior.coef) and np.allclose(model.scorer.intercept, prior.intercept)
+    assert model.scorer.temperature == pytest.approx(prior.temperature)
+
+
+def test_few_rows_the_prior_separates_do_not_make_the_model_certain(toy_rows):
+    """A temperature fitted on a handful of separable rows would go to its bound."""
+    model = stance.train(toy_rows)
+    top = model.predict_proba([r["text"] for r in toy_rows]).max(axis=1)
+    assert top.min() < 0.99
 
 
 def test_labels_that_contradict_the_prior_move_the_model(replies, prior_labels):

@@ -112,7 +112,7 @@ def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, ran
     """
     import scipy.sparse as sp
 
-    from .estimators import LinearStanceClassifier, fit_temperature
+    from .estimators import LinearStanceClassifier
 
     featurizer = prior.scorer.featurizer
     X = featurizer.transform(examples)
@@ -127,24 +127,22 @@ def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, ran
     intercept = bias + on_prior @ prior_intercept
     encoded = np.unique(np.asarray(labels), return_inverse=True)[1]
     if not set(classes) <= set(prior.labels):  # labels the prior does not know: nothing to blend with
-        weight, blended = 1.0, None
+        weight = 1.0
     else:
         rows = [list(prior.labels).index(c) for c in classes]
         prior_coef, prior_intercept, prior_logits = prior_coef[rows], prior_intercept[rows], logits[:, rows]
-        weight, blended = _choose_label_weight(features, encoded, classes, prior_logits, classifier.C_, random_state)
+        weight = _choose_label_weight(features, encoded, prior_logits, classifier.C_, random_state)
         coef = weight * coef + (1 - weight) * prior_coef
         intercept = weight * intercept + (1 - weight) * prior_intercept
-    calibration = blended if blended is not None else (X @ coef.T + intercept)
-    temperature = fit_temperature(calibration, encoded) if blended is not None else classifier.temperature_
+    # The temperatures mix by the same weight: one fitted on a few rows' blended scores goes
+    # to its bound (certainty) whenever the prior separates those rows.
+    temperature = weight * classifier.temperature_ + (1 - weight) * prior.scorer.temperature
     scorer = LinearScorer(featurizer, coef, intercept, temperature, classes)
     return scorer, {"chosen_C": classifier.C_, "label_weight": weight}
 
 
-def _choose_label_weight(
-    features: Any, encoded: np.ndarray, classes: list[str], prior_logits: np.ndarray, C: float, random_state: int
-) -> tuple[float, np.ndarray | None]:
-    """The weight of the new labels against the prior, by cross-validated macro-F1, and the
-    out-of-fold blended scores at that weight (None without cross-validation)."""
+def _choose_label_weight(features: Any, encoded: np.ndarray, prior_logits: np.ndarray, C: float, random_state: int) -> float:
+    """The weight of the new labels against the prior, by cross-validated macro-F1."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -152,16 +150,14 @@ def _choose_label_weight(
 
     folds = min(5, int(np.bincount(encoded).min()))
     if folds < 2:
-        return LABEL_WEIGHT_WITHOUT_CV, None
+        return LABEL_WEIGHT_WITHOUT_CV
     new_scores = np.zeros_like(prior_logits)
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
         fold = LinearStanceClassifier(C=C, folds=1, random_state=random_state).fit(features[train_idx], encoded[train_idx])
         scores = fold.decision_function(features[test_idx])
         new_scores[test_idx] = as_logits(scores[:, None] if scores.ndim == 1 else scores)
-    blends = {w: w * new_scores + (1 - w) * prior_logits for w in LABEL_WEIGHTS}
-    f1 = {w: f1_score(encoded, z.argmax(axis=1), average="macro") for w, z in blends.items()}
-    best = max(LABEL_WEIGHTS, key=lambda w: (round(f1[w], 9), -w))
-    return best, blends[best]
+    f1 = {w: f1_score(encoded, (w * new_scores + (1 - w) * prior_logits).argmax(axis=1), average="macro") for w in LABEL_WEIGHTS}
+    return max(LABEL_WEIGHTS, key=lambda w: (round(f1[w], 9), -w))
 
 
 def _logit_weights(scorer: LinearScorer) -> tuple[np.ndarray, np.ndarray]:
