@@ -220,3 +220,32 @@ def test_command_line_checks(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(InputError, match=r"pip install 'stance\[dask\]'"):
         sd.require_dask("--dask")
+
+
+def test_a_started_cluster_leaves_glibc_memory_tuning_alone():
+    # Dask's MALLOC_TRIM_THRESHOLD_ fixes glibc's mmap threshold, and a labelling worker then
+    # maps every large array afresh (about a fifth slower in bench/scale_out.py)
+    environ = dict(os.environ)
+    try:
+        client, cluster = sd.connect("local:1")
+        try:
+            assert list(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == [None]
+        finally:
+            client.close()
+            cluster.close()
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+
+
+def test_the_client_of_a_model_file_does_not_load_spacy(toy_model_path):
+    # the workers load the model; spaCy in the client only delays the start
+    code = (
+        "import sys, stance.cli, stance.dask as sd\n"
+        f"ref = sd.model_ref({str(toy_model_path)!r})\n"
+        "assert ref.path and 'spacy' not in sys.modules, sorted(m for m in sys.modules if 'spacy' in m)[:3]\n"
+    )
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr

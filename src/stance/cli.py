@@ -270,11 +270,6 @@ def label(
     output and one errors file per input, the same bytes as `stance label FILE` writes.
     Running the same command again skips the files already complete.
     """
-    import gc
-
-    from .batch import label_file
-    from .model import resolve_model
-
     chunk_size = _renamed("--batch-size", batch_size, "--chunk-size", chunk_size)
     if dask_scheduler is not None:
         conflicts = [name for name, given in (("--resume", resume), ("--errors", errors_path is not None), ("--jobs", jobs != 1)) if given]
@@ -295,6 +290,11 @@ def label(
     data = data[0]
     if output.is_dir():
         raise click.UsageError(Errors.E347.format(path=output))
+    import gc  # imported here: the --dask client above needs neither spaCy nor the model
+
+    from .batch import label_file
+    from .model import resolve_model
+
     model = resolve_model(model_path, trust_pickle=trust_pickle)
     # The model and the imported modules live until the process ends; freezing them keeps
     # the garbage collector from rescanning them on every collection.

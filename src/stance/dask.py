@@ -90,14 +90,16 @@ class ModelRef:
 def model_ref(model: "StanceModel | str | os.PathLike[str] | None", *, trust_pickle: bool = False) -> ModelRef:
     """A reference to ``model`` for tasks to carry; a model object is sent to every worker
     of the current distributed client once, by a worker plugin."""
-    from .model import StanceModel
-
     if model is None:
         return ModelRef()
-    if not isinstance(model, StanceModel):
+    if isinstance(model, (str, os.PathLike)):  # checked first: the client then never imports spaCy
         path = Path(model).resolve()
         stat = path.stat() if path.is_file() else None
         return ModelRef(str(path), (stat.st_size, stat.st_mtime_ns) if stat else None, trust_pickle=trust_pickle)
+    from .model import StanceModel
+
+    if not isinstance(model, StanceModel):
+        raise TypeError(f"model must be a StanceModel, a model file's path or None, not {type(model).__name__}")
     key = str(model.metadata.get("payload_sha256") or uuid.uuid4().hex)
     _MODELS[(None, None, key)] = model
     client = _current_client()
@@ -360,6 +362,11 @@ def connect(scheduler: str) -> tuple[Any, Any]:
         # The workers' statistical profiler samples every thread's stack 100 times a second,
         # which costs a labelling worker about a fifth of its speed here.
         dask.config.set({"distributed.worker.profile.enabled": False})
+        # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's mmap
+        # threshold: every large array is then mapped and unmapped afresh, and a labelling
+        # worker runs about a fifth slower (bench/scale_out.py). The labeller streams, so
+        # its memory does not need the trimming.
+        dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
         cluster = LocalCluster(
             n_workers=value, threads_per_worker=1, processes=True, dashboard_address=":0",
             silence_logs=logging.CRITICAL,  # a failed file is reported once, by label_files
