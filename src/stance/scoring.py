@@ -26,8 +26,18 @@ DEFAULT_LABELS = (SUPPORTIVE, CRITICAL, OFF_TOPIC)
 
 
 def as_logits(scores: np.ndarray) -> np.ndarray:
-    """One column per label: a binary SVM's single score s becomes (-s/2, s/2)."""
+    """One column per label: a binary SVM's single score s (one column, or a 1-d array, as
+    scikit-learn gives it) becomes (-s/2, s/2)."""
+    if scores.ndim == 1:
+        scores = scores[:, None]
     return np.hstack([-scores / 2, scores / 2]) if scores.shape[1] == 1 else scores
+
+
+def as_logit_weights(coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Linear weights whose scores are :func:`as_logits` of the scores of ``coef``, ``intercept``."""
+    if coef.shape[0] == 1:
+        return np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
+    return coef, intercept
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from . import artifact
 from .errors import Errors, InputError, format_numbers
 from .examples import Examples, to_examples
 from .model import StanceModel, default_model, load_model
-from .scoring import DEFAULT_LABELS, LinearScorer, as_logits
+from .scoring import DEFAULT_LABELS, LinearScorer, as_logit_weights, as_logits
 
 MIN_TARGET_ROWS = 20  # fewer rows than this for a target, and its rows go to the pooled model
 # How far a model trained on a prior moves from it: the weight of the new labels, chosen by
@@ -116,16 +116,16 @@ def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, ran
 
     featurizer = prior.scorer.featurizer
     X = featurizer.transform(examples)
-    prior_coef, prior_intercept = _logit_weights(prior.scorer)
+    prior_coef, prior_intercept = as_logit_weights(prior.scorer.coef, prior.scorer.intercept)
     logits = X @ prior_coef.T + prior_intercept
     features = sp.hstack([X, sp.csr_matrix(logits)], format="csr")
     classifier = LinearStanceClassifier(random_state=random_state).fit(features, labels)
     classes = [str(c) for c in classifier.classes_]
-    weights, bias = _per_label(classifier.svm_.coef_, classifier.svm_.intercept_)
+    weights, bias = as_logit_weights(classifier.svm_.coef_, classifier.svm_.intercept_)
     on_features, on_prior = weights[:, : X.shape[1]], weights[:, X.shape[1] :]
     coef = on_features + on_prior @ prior_coef
     intercept = bias + on_prior @ prior_intercept
-    encoded = np.unique(np.asarray(labels), return_inverse=True)[1]
+    encoded = np.searchsorted(classifier.classes_, labels)  # its classes_ are the sorted labels
     if not set(classes) <= set(prior.labels):  # labels the prior does not know: nothing to blend with
         weight = 1.0
     else:
@@ -154,22 +154,9 @@ def _choose_label_weight(features: Any, encoded: np.ndarray, prior_logits: np.nd
     new_scores = np.zeros_like(prior_logits)
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
         fold = LinearStanceClassifier(C=C, folds=1, random_state=random_state).fit(features[train_idx], encoded[train_idx])
-        scores = fold.decision_function(features[test_idx])
-        new_scores[test_idx] = as_logits(scores[:, None] if scores.ndim == 1 else scores)
+        new_scores[test_idx] = as_logits(fold.decision_function(features[test_idx]))
     f1 = {w: f1_score(encoded, (w * new_scores + (1 - w) * prior_logits).argmax(axis=1), average="macro") for w in LABEL_WEIGHTS}
     return max(LABEL_WEIGHTS, key=lambda w: (round(f1[w], 9), -w))
-
-
-def _logit_weights(scorer: LinearScorer) -> tuple[np.ndarray, np.ndarray]:
-    """Weights whose linear scores are the scorer's logits (one row per label)."""
-    return _per_label(scorer.coef, scorer.intercept)
-
-
-def _per_label(coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One row of weights per label: a binary model's single score s is the logits (-s/2, s/2)."""
-    if coef.shape[0] == 1:
-        return np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
-    return coef, intercept
 
 
 def _fit_scorer(
