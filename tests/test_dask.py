@@ -226,6 +226,9 @@ def test_a_started_cluster_leaves_glibc_memory_tuning_alone():
     # Dask's MALLOC_TRIM_THRESHOLD_ fixes glibc's mmap threshold, and a labelling worker then
     # maps every large array afresh (about a fifth slower in bench/scale_out.py)
     environ = dict(os.environ)
+    # a cluster started earlier in this process (the module's fixture) leaves Dask's value in
+    # os.environ, since the nanny sets it in its own process before spawning; start clean
+    os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     try:
         client, cluster = sd.connect("local:1")
         try:
