@@ -147,6 +147,16 @@ def test_cross_validate_reports_spread(toy_rows):
     assert len(result["out_of_fold"]) == len(toy_rows) and None not in result["out_of_fold"]
 
 
+
+def test_cross_validate_reads_renamed_fields_like_train(toy_rows):
+    renamed = [{"body": r["text"], "gold": r["label"]} for r in toy_rows]
+    plain = stance.cross_validate(toy_rows, folds=3, repeats=1)
+    moved = stance.cross_validate(renamed, folds=3, repeats=1, text_field="body", label_field="gold")
+    assert moved["out_of_fold"] == plain["out_of_fold"]
+    with pytest.raises(stance.InputError, match="txt_field"):  # a misspelt field is not taken for a default
+        stance.cross_validate(toy_rows, folds=3, repeats=1, txt_field="body")
+
+
 def test_default_model_labels_seed_thread(thread_rows):
     predictions = stance.classify([r["text"] for r in thread_rows])
     assert len(predictions) == len(thread_rows)

@@ -199,52 +199,13 @@ class StanceModel:
             proba[np.ix_(index, columns)] = part
         return proba
 
-    def classify(
-        self,
-        texts: str | Iterable[str],
-        *,
-        context: str | Sequence[str | None] | None = None,
-        target: str | Sequence[str | None] | None = None,
-        parent: str | Sequence[str | None] | None = None,
-        explain: int = 0,
-        errors: Literal["raise", "mark"] = "raise",
-    ) -> Prediction | list[Prediction]:
+    def classify(self, texts: str | Iterable[str], **options: Any) -> Prediction | list[Prediction]:
         """Label one text (returns a :class:`Prediction`) or many (returns a list, same order).
 
-        See :func:`stance.classify` for the parameters.
+        ``model.classify(texts, **options)`` is ``stance.classify(texts, model=model,
+        **options)``: see :func:`stance.classify` for the options.
         """
-        if errors not in ("raise", "mark"):
-            raise InputError(Errors.E104.format(value=errors))
-        if is_data_frame(texts):
-            raise InputError(Errors.E100)
-        single = isinstance(texts, str)
-        text_list = [texts] if single else list(texts)
-        missing = set(missing_text(text_list))
-        if missing and errors == "raise":
-            raise InputError(Errors.E103.format(positions=format_numbers(sorted(missing))))
-        n = len(text_list)
-        plain = to_examples(text_list)
-        examples = Examples(
-            plain.texts, broadcast(context, n, "context"), broadcast(target, n, "target"), broadcast(parent, n, "parent")
-        )
-        proba = self._proba(examples)
-        labels = self.labels
-        predictions = []
-        for i, row in enumerate(proba):
-            if i in missing:
-                predictions.append(Prediction(None, {}, [], MISSING_NOTE))
-                continue
-            empty = not examples.texts[i].strip() and OFF_TOPIC in labels
-            best = labels[int(np.argmax(row))]
-            reasons = (
-                self.explain(examples.texts[i], context=examples.contexts[i], target=examples.targets[i], top=explain)
-                if explain and not empty
-                else []
-            )
-            predictions.append(
-                Prediction(best, {lab: float(p) for lab, p in zip(labels, row)}, reasons, EMPTY_NOTE if empty else None)
-            )
-        return predictions[0] if single else predictions
+        return classify(texts, model=self, **options)
 
     def explain(self, text: str, *, context: str | None = None, target: str | None = None, top: int = 5) -> list[Reason]:
         """The features that pushed hardest towards the predicted label, strongest first."""
@@ -426,7 +387,39 @@ def classify(
     >>> classify("   ").note
     'empty text takes no stance'
     """
-    return resolve_model(model).classify(texts, context=context, target=target, parent=parent, explain=explain, errors=errors)
+    if errors not in ("raise", "mark"):
+        raise InputError(Errors.E104.format(value=errors))
+    if is_data_frame(texts):
+        raise InputError(Errors.E100)
+    stance_model = resolve_model(model)
+    single = isinstance(texts, str)
+    text_list = [texts] if single else list(texts)
+    missing = set(missing_text(text_list))
+    if missing and errors == "raise":
+        raise InputError(Errors.E103.format(positions=format_numbers(sorted(missing))))
+    n = len(text_list)
+    plain = to_examples(text_list)
+    examples = Examples(
+        plain.texts, broadcast(context, n, "context"), broadcast(target, n, "target"), broadcast(parent, n, "parent")
+    )
+    proba = stance_model._proba(examples)
+    labels = stance_model.labels
+    predictions = []
+    for i, row in enumerate(proba):
+        if i in missing:
+            predictions.append(Prediction(None, {}, [], MISSING_NOTE))
+            continue
+        empty = not examples.texts[i].strip() and OFF_TOPIC in labels
+        best = labels[int(np.argmax(row))]
+        reasons = (
+            stance_model.explain(examples.texts[i], context=examples.contexts[i], target=examples.targets[i], top=explain)
+            if explain and not empty
+            else []
+        )
+        predictions.append(
+            Prediction(best, {lab: float(p) for lab, p in zip(labels, row)}, reasons, EMPTY_NOTE if empty else None)
+        )
+    return predictions[0] if single else predictions
 
 
 def explain(

@@ -40,16 +40,21 @@ LABEL_WEIGHT_WITHOUT_CV = 0.5
 PriorArg = StanceModel | str | os.PathLike[str] | None
 
 
-def split_labelled(
-    rows: Iterable[Mapping[str, Any]],
-    *,
-    text_field: str = "text",
-    label_field: str = "label",
-    context_field: str = "context",
-    target_field: str = "target",
-    parent_field: str = "parent",
-) -> tuple[Examples, list[str]]:
-    """Separate labelled rows into examples and labels, listing every unusable row."""
+# The fields a labelled row is read from, by keyword, with their defaults.
+FIELDS = {"text_field": "text", "label_field": "label", "context_field": "context", "target_field": "target", "parent_field": "parent"}
+
+
+def split_labelled(rows: Iterable[Mapping[str, Any]], **fields: str) -> tuple[Examples, list[str]]:
+    """Separate labelled rows into examples and labels, listing every unusable row.
+
+    ``fields`` names the fields to read, by the keywords of :data:`FIELDS` (for example
+    ``text_field="body"``); the others keep their defaults.
+    """
+    unknown = sorted(set(fields) - set(FIELDS))
+    if unknown:
+        raise TypeError(f"split_labelled() got an unexpected keyword argument {unknown[0]!r}")
+    names = {**FIELDS, **fields}
+    text_field, label_field = names.pop("text_field"), names.pop("label_field")
     kept: list[Mapping[str, Any]] = []
     labels: list[str] = []
     no_text: list[int] = []
@@ -74,8 +79,7 @@ def split_labelled(
         raise InputError(
             Errors.E010.format(reason="; ".join(problems) or "there are no rows", text_field=text_field, label_field=label_field)
         )
-    fields = dict(text_field=text_field, context_field=context_field, target_field=target_field, parent_field=parent_field)
-    return to_examples(kept, **fields), labels
+    return to_examples(kept, text_field=text_field, **names), labels
 
 
 def training_data_sha256(examples: Examples, labels: Sequence[str]) -> str:
@@ -248,8 +252,10 @@ def train(
     ['critical', 'supportive']
     """
     rows = _rows(examples)
-    fields = dict(text_field=text_field, label_field=label_field, context_field=context_field, target_field=target_field, parent_field=parent_field)
-    data, labels = split_labelled(rows, **fields)
+    data, labels = split_labelled(
+        rows, text_field=text_field, label_field=label_field, context_field=context_field, target_field=target_field,
+        parent_field=parent_field,
+    )
     if len(set(labels)) < 2:
         raise InputError(Errors.E011.format(label=labels[0]))
     feature_params = _feature_params(feature_params, prior)
@@ -310,16 +316,13 @@ def cross_validate(
     folds: int = 5,
     repeats: int = 5,
     random_state: int = 0,
-    text_field: str = "text",
-    label_field: str = "label",
-    context_field: str = "context",
-    target_field: str = "target",
-    parent_field: str = "parent",
     prior: PriorArg = "default",
-    **feature_params: Any,
+    **params: Any,
 ) -> dict[str, Any]:
     """Repeated stratified k-fold cross-validation of :func:`train` with these options.
 
+    ``params`` are :func:`train`'s other keywords: the field names (``text_field`` and so
+    on) and, without a prior, the featurizer's parameters.
     ``folds`` is lowered to the smallest label count when a label is rarer than that.
     Returns the mean and standard deviation over all folds of accuracy and macro-F1, the
     mean per-label F1, and the pooled out-of-fold predictions of the first repeat.
@@ -328,12 +331,12 @@ def cross_validate(
 
     from .evaluate import scores
 
-    fields = dict(text_field=text_field, label_field=label_field, context_field=context_field, target_field=target_field, parent_field=parent_field)
+    fields = {name: params.pop(name) for name in FIELDS if name in params}
     data, labels = split_labelled(_rows(examples), **fields)
     counts = Counter(labels)
     if min(counts.values()) < 2:
         raise InputError(Errors.E107.format(counts=dict(counts)))
-    feature_params = _feature_params(feature_params, prior)
+    feature_params = _feature_params(params, prior)
     prior_model = resolve_prior(prior)
     y = np.array(labels)
     k = max(2, min(folds, min(counts.values())))
