@@ -85,11 +85,12 @@ def clearcut(split: str) -> list[dict]:
     ]
 
 
-def written() -> list[dict]:
-    """The 1,600 training replies written for this project (seeds/written)."""
+def written(batch: str = "replies") -> list[dict]:
+    """Training replies written for this project (seeds/written): the first batch
+    (``replies``, 1,600) or the second (``batch2``, 1,200)."""
     return [
         {"text": r["text"], "context": r["context"], "label": r["label"], "thread": r["post_id"], "kind": r["kind"]}
-        for r in read_jsonl(SEEDS / "written" / "replies.jsonl")
+        for r in read_jsonl(SEEDS / "written" / f"{batch}.jsonl")
     ]
 
 

@@ -43,22 +43,24 @@ DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")
 # "self-training" adds the model's confident labels of unlabelled replies and refits;
 # "no-context" drops the post and parent from every row, "no-context-when-scored" from the dev rows only.
 BASE = ("iac", "awtp-train")
-SHIPPED = BASE + ("written",)
+WITH_WRITTEN = BASE + ("written",)
 VARIANTS = [
     ("IAC + AWTP train", BASE, False, False, 0.3),
     ("+ RumourEval 2017 (SDQC mapped to buckets)", BASE + ("rumoureval",), False, False, 0.3),
     ("+ TweetEval stance (favor/against/none)", BASE + ("tweeteval",), False, False, 0.3),
     ("IAC + AWTP train, + tone", BASE, True, False, 0.3),
     ("+ written replies, + tone", BASE + ("written",), True, False, 0.3),
-    ("+ written replies, + tone, equal weight per source (shipped)", BASE + ("written",), True, True, 0.3),
+    ("+ written replies, + tone, equal weight per source (shipped until the second batch)", BASE + ("written",), True, True, 0.3),
     ("  the same, C = 0.1", BASE + ("written",), True, True, 0.1),
     ("  the same, C = 1", BASE + ("written",), True, True, 1.0),
     ("  the same, without tone", BASE + ("written",), False, True, 0.3),
-    ("  the same, + mismatched pairs as off-topic", SHIPPED, True, True, 0.3, "mismatched"),
-    ("  the same, + VADER sentiment scores", SHIPPED, True, True, 0.3, "vader"),
-    ("  the same, + self-training on unlabelled replies", SHIPPED, True, True, 0.3, "self-training"),
-    ("  the same, the post and parent never shown", SHIPPED, True, True, 0.3, "no-context"),
-    ("  the same, the post and parent shown in training only", SHIPPED, True, True, 0.3, "no-context-when-scored"),
+    ("  the same, + mismatched pairs as off-topic", WITH_WRITTEN, True, True, 0.3, "mismatched"),
+    ("  the same, + VADER sentiment scores", WITH_WRITTEN, True, True, 0.3, "vader"),
+    ("  the same, + self-training on unlabelled replies", WITH_WRITTEN, True, True, 0.3, "self-training"),
+    ("  the same, the post and parent never shown", WITH_WRITTEN, True, True, 0.3, "no-context"),
+    ("  the same, the post and parent shown in training only", WITH_WRITTEN, True, True, 0.3, "no-context-when-scored"),
+    ("  the same, + second batch of written replies as its own source (shipped)", WITH_WRITTEN + ("written2",), True, True, 0.3),
+    ("  the same, both batches of written replies as one source", BASE + ("written-both",), True, True, 0.3),
 ]
 MISMATCHED_ROWS = 2000
 SELF_TRAINING_MIN_PROBA = 0.8
@@ -70,6 +72,8 @@ def sources() -> dict[str, list[dict]]:
         "iac": corpora.agreement("iac-train") + corpora.agreement("iac-dev"),
         "awtp-train": corpora.agreement("awtp-train"),
         "written": corpora.written(),
+        "written2": corpora.written("batch2"),
+        "written-both": corpora.written() + corpora.written("batch2"),
         "rumoureval": [r for r in corpora.rumoureval("2017-train", labels="buckets") if r["thread"] not in held],
         "tweeteval": [r for t in corpora.TARGETS for r in corpora.tweeteval(t, "train")],
     }
