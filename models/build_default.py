@@ -14,7 +14,8 @@ the repository and takes about 25 minutes on two cores. What it does, and why:
    are extra features of the stance model: what tone and emoji tell about taking a side.
 3. **Stance.** A calibrated linear SVM (C = 0.3, chosen on the dev sets) learns the three
    buckets from labelled replies with the post they answer: the IAC and AWTP agreement
-   pairs (train and dev), the 1,600 replies written for this project (seeds/written), and
+   pairs (train and dev), the 2,800 replies written for this project in two batches
+   (seeds/written; each batch is its own source, as chosen on the dev sets), and
    the dev parts of the hand-labelled reply set (seeds/replies) and of the clear-cut set
    (seeds/clearcut). Each source gets the same total weight, so the large forum corpus
    does not drown the short replies.
@@ -70,6 +71,7 @@ def training_sources() -> dict[str, list[dict]]:
         "IAC forums (train+dev)": corpora.agreement("iac-train") + corpora.agreement("iac-dev"),
         "AWTP Wikipedia talk (train+dev)": corpora.agreement("awtp-train") + corpora.agreement("awtp-dev"),
         "written replies (seeds/written)": corpora.written(),
+        "written replies, second batch (seeds/written/batch2.jsonl)": corpora.written("batch2"),
         "hand-labelled replies, dev threads (seeds/replies)": corpora.replies("dev"),
         "clear-cut replies, dev (seeds/clearcut)": corpora.clearcut("dev"),
     }

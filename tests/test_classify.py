@@ -113,10 +113,11 @@ def test_target_is_used():
     rows = []
     # Distinct texts: a text under both targets with opposite labels would let each held-out
     # row's twin teach the opposite label through its number, and the cross-validation that
-    # weighs the labels against the prior would rightly find the labels useless.
-    for i in range(8):
+    # weighs the labels against the prior would rightly find the labels useless. Sixteen rows
+    # a target: with eight, the prior's lean on the sentence itself could outweigh the target.
+    for i in range(16):
         rows.append({"text": f"we must ban it now {i}", "target": "guns", "label": "supportive"})
-        rows.append({"text": f"we must ban it now {i + 8}", "target": "free speech", "label": "critical"})
+        rows.append({"text": f"we must ban it now {i + 16}", "target": "free speech", "label": "critical"})
     model = stance.train(rows)
     assert model.metadata["targets"] == ["free speech", "guns"]
     assert model.classify("we must ban it now", target="guns").label == "supportive"

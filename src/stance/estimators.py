@@ -189,11 +189,22 @@ def _rows(weight: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
 def fit_temperature(logits: np.ndarray, encoded: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
     """Temperature scaling (Guo et al., 2017): the factor on the scores that minimises the
     log-loss of held-out rows. One factor for all labels keeps the SVM's decision, so the
-    label is always the most probable one."""
+    label is always the most probable one.
+
+    The targets are smoothed as Platt (1999) smoothed his: a row of a label seen ``n``
+    times aims at ``(n + 1) / (n + 2)`` for it and shares the rest among the other labels.
+    Without that, a few rows that the scores separate drive the factor to its bound and the
+    model to certainty; with thousands of rows the targets are all but 0 and 1.
+    """
+    labels = logits.shape[1]
+    counts = np.bincount(encoded, minlength=labels)[encoded]
+    aim = (counts + 1.0) / (counts + 2.0)
+    targets = np.repeat(((1.0 - aim) / (labels - 1))[:, None], labels, axis=1)
+    targets[np.arange(len(encoded)), encoded] = aim
 
     def log_loss(log_t: float) -> float:
         proba = softmax(logits * np.exp(log_t))
-        return float(-np.average(np.log(proba[np.arange(len(encoded)), encoded] + 1e-12), weights=sample_weight))
+        return float(-np.average((targets * np.log(proba + 1e-12)).sum(axis=1), weights=sample_weight))
 
     result = minimize_scalar(log_loss, bounds=(-5.0, 5.0), method="bounded")
     return float(np.exp(result.x))
