@@ -54,6 +54,15 @@ def test_context_per_doc_is_used():
     assert np.allclose([doc.cats[label] for label in model.labels], model.predict_proba([{"text": "I love pizza", "context": post}])[0])
 
 
+def test_spacy_probing_a_component_does_not_load_its_model(tmp_path):
+    """spaCy's pipeline checks look for a ``model`` attribute (in an order that varies with the
+    hash seed); a lazy load there would read the original model path of a saved pipeline."""
+    from stance.spacy_component import StanceComponent
+
+    component = StanceComponent("stance", str(tmp_path / "gone.stance"))
+    assert not hasattr(component, "model")
+
+
 def test_a_saved_pipeline_loads_with_its_model_in_a_fresh_interpreter(tmp_path, toy_model_path):
     nlp = spacy.blank("en")
     nlp.add_pipe("stance", config={"model": str(toy_model_path)})

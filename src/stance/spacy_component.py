@@ -57,8 +57,10 @@ class StanceComponent:
         self.batch_size = batch_size
         self._model: StanceModel | None = None  # loaded on first use, or by from_disk
 
+    # Not called ``model``: spaCy probes components for a ``model`` attribute (its Thinc
+    # model) while it builds a pipeline, before from_disk has put the saved copy in place.
     @property
-    def model(self) -> StanceModel:
+    def stance_model(self) -> StanceModel:
         if self._model is None:
             self._model = resolve_model(None if self.model_name == "default" else self.model_name)
         return self._model
@@ -84,8 +86,8 @@ class StanceComponent:
             [None] * len(docs),
             [doc._.stance_parent for doc in docs],
         )
-        labels = self.model.labels
-        for doc, row in zip(docs, self.model.predict_proba(examples)):
+        labels = self.stance_model.labels
+        for doc, row in zip(docs, self.stance_model.predict_proba(examples)):
             doc.cats = {label: float(p) for label, p in zip(labels, row)}
             doc._.stance = labels[int(row.argmax())]
         return docs
@@ -94,7 +96,7 @@ class StanceComponent:
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        self.model.save(path / MODEL_FILE)
+        self.stance_model.save(path / MODEL_FILE)
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> "StanceComponent":
         self._model = load_model(Path(path) / MODEL_FILE)
