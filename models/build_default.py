@@ -236,7 +236,7 @@ was used, labelled or not.
 spaCy `blank("en")` and stance's rule-based components (negation scope, cue lexicons) → idf-weighted hashed
 word 1-2 grams, character 2-5 grams and a lighter block of cue, surface-mark and context features, plus the
 tone scores → class-weighted linear SVM (C = {meta['chosen_C']}, chosen on the dev sets) with probabilities
-temperature-scaled on 5-fold out-of-fold scores. The tone models are linear in the same features, so they are folded into
+temperature-scaled (Platt-smoothed targets) on 5-fold out-of-fold scores. The tone models are linear in the same features, so they are folded into
 one weight matrix. A reply to a reply is labelled {model.parent_weight:.2f} through its parent (macro-F1 on the dev
 replies by parent weight, for a model trained without them: {parent}). Built by `python models/build_default.py`
 with {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}, stance {meta['stance_version']}, on

@@ -142,8 +142,8 @@ def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, ran
         weight = _choose_label_weight(features, encoded, prior_logits, classifier.C_, random_state)
         coef = weight * coef + (1 - weight) * prior_coef
         intercept = weight * intercept + (1 - weight) * prior_intercept
-    # The temperatures mix by the same weight: one fitted on a few rows' blended scores goes
-    # to its bound (certainty) whenever the prior separates those rows.
+    # The temperatures mix by the same weight, so a weight of 0 gives back the prior exactly
+    # and a few rows move its calibration no more than its weights.
     temperature = weight * classifier.temperature_ + (1 - weight) * prior.scorer.temperature
     scorer = LinearScorer(featurizer, coef, intercept, temperature, classes)
     return scorer, {"chosen_C": classifier.C_, "label_weight": weight}
