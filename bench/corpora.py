@@ -94,6 +94,22 @@ def written(batch: str = "replies") -> list[dict]:
     ]
 
 
+def replies_train() -> list[dict]:
+    """Real replies labelled in one pass as training data (seeds/replies-train): RumourEval
+    threads outside the hand-labelled set and the evaluation pool. The check rows mixed into
+    each labeller's file are dev replies of seeds/replies; they are left out here."""
+    folder = SEEDS / "replies-train"
+    check = {r["id"] for r in read_jsonl(SEEDS / "replies" / "gold.jsonl")}
+    rows = []
+    for labels in sorted(folder.glob("labels_*.jsonl")):
+        label_of = {r["id"]: r["label"] for r in read_jsonl(labels)}
+        for r in read_jsonl(folder / labels.name.replace("labels_", "to_label_")):
+            if r["id"] in label_of and r["id"] not in check:
+                rows.append({"text": r["text"], "context": r["context"], "parent": r["parent"],
+                             "label": label_of[r["id"]], "thread": r["thread_id"]})
+    return rows
+
+
 def aux(task: str) -> list[dict]:
     """A TweetEval task other than stance (sentiment, emotion, ...), every split here."""
     rows = []

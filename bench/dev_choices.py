@@ -1,6 +1,7 @@
 """The choices behind the shipped default model, remade on the dev sets alone.
 
-    python bench/dev_choices.py            # about ten minutes on two cores
+    python bench/dev_choices.py            # every variant: about half an hour on two cores
+    python bench/dev_choices.py --only shipped --only "IAC + AWTP train"   # the rows naming either
 
 models/build_default.py fixes its training sources, their weighting, the tone features
 and C; this script shows why, by training variants on everything the build trains on
@@ -12,14 +13,18 @@ except the dev sets, and scoring each on the three dev sets:
 
 None of these is a test set of bench/replies.py, and no test set is read here. The
 table (macro-F1 over supportive / critical / off-topic) goes to stdout and to
-bench/results/dev_choices.{json,md}.
+bench/results/dev_choices.{json,md}; with ``--only``, to dev_choices_only.{json,md} with the
+command that made it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +49,7 @@ DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")
 # "no-context" drops the post and parent from every row, "no-context-when-scored" from the dev rows only.
 BASE = ("iac", "awtp-train")
 WITH_WRITTEN = BASE + ("written",)
+SHIPPED = WITH_WRITTEN + ("written2",)
 VARIANTS = [
     ("IAC + AWTP train", BASE, False, False, 0.3),
     ("+ RumourEval 2017 (SDQC mapped to buckets)", BASE + ("rumoureval",), False, False, 0.3),
@@ -61,21 +67,27 @@ VARIANTS = [
     ("  the same, the post and parent shown in training only", WITH_WRITTEN, True, True, 0.3, "no-context-when-scored"),
     ("  the same, + second batch of written replies as its own source (shipped)", WITH_WRITTEN + ("written2",), True, True, 0.3),
     ("  the same, both batches of written replies as one source", BASE + ("written-both",), True, True, 0.3),
+    ("  shipped, + real replies labelled in one pass (seeds/replies-train)", SHIPPED + ("replies-train",), True, True, 0.3),
+    ("  shipped, + third batch of written replies (seeds/written/batch3)", SHIPPED + ("written3",), True, True, 0.3),
+    ("  shipped, + both", SHIPPED + ("replies-train", "written3"), True, True, 0.3),
 ]
 MISMATCHED_ROWS = 2000
 SELF_TRAINING_MIN_PROBA = 0.8
 
 
-def sources() -> dict[str, list[dict]]:
+def sources() -> dict[str, Callable[[], list[dict]]]:
+    """The training sources by name, each read only when a variant asks for it."""
     held = corpora.labelled_threads()  # the hand-labelled threads (dev and test) stay out
     return {
-        "iac": corpora.agreement("iac-train") + corpora.agreement("iac-dev"),
-        "awtp-train": corpora.agreement("awtp-train"),
-        "written": corpora.written(),
-        "written2": corpora.written("batch2"),
-        "written-both": corpora.written() + corpora.written("batch2"),
-        "rumoureval": [r for r in corpora.rumoureval("2017-train", labels="buckets") if r["thread"] not in held],
-        "tweeteval": [r for t in corpora.TARGETS for r in corpora.tweeteval(t, "train")],
+        "iac": lambda: corpora.agreement("iac-train") + corpora.agreement("iac-dev"),
+        "awtp-train": lambda: corpora.agreement("awtp-train"),
+        "written": lambda: corpora.written(),
+        "written2": lambda: corpora.written("batch2"),
+        "written-both": lambda: corpora.written() + corpora.written("batch2"),
+        "written3": lambda: corpora.written("batch3"),
+        "replies-train": corpora.replies_train,
+        "rumoureval": lambda: [r for r in corpora.rumoureval("2017-train", labels="buckets") if r["thread"] not in held],
+        "tweeteval": lambda: [r for t in corpora.TARGETS for r in corpora.tweeteval(t, "train")],
     }
 
 
@@ -117,6 +129,12 @@ def dev_sets() -> dict[str, list[dict]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", metavar="TEXT", help="run only the variants whose name contains TEXT (repeatable)")
+    args = parser.parse_args()
+    variants = [v for v in VARIANTS if not args.only or any(text in v[0] for text in args.only)]
+    if not variants:
+        parser.error("--only matches no variant; the names are in VARIANTS at the top of this script")
     started = time.perf_counter()
     texts = list(corpora.unlabelled_texts())
     featurizer = Featurizer().fit(texts)
@@ -127,14 +145,15 @@ def main() -> None:
         X = featurizer.transform(rows)
         return X, sp.hstack([X, sp.csr_matrix(build_default.TONE_SCALE * (X @ tone_coef.T + tone_intercept))], format="csr")
 
-    train = {name: (rows, blocks(rows)) for name, rows in sources().items()}
+    needed = {part for variant in variants for part in variant[1]}  # the mismatched rows come from iac and awtp-train, in every variant
+    train = {name: (rows, blocks(rows)) for name, read in sources().items() if name in needed for rows in [read()]}
     dev = {name: (rows, blocks(rows)) for name, rows in dev_sets().items()}
     rng = np.random.default_rng(build_default.SEED)
     extra_train = {
         "mismatched": lambda: [(rows, blocks(rows)) for rows in [mismatched(train["iac"][0] + train["awtp-train"][0], rng)]],
     }
     results = []
-    for name, parts, tone, equal, C, *extra in VARIANTS:
+    for name, parts, tone, equal, C, *extra in variants:
         extra = extra[0] if extra else None
         groups = [train[p] for p in parts] + (extra_train[extra]() if extra in extra_train else [])
         if extra == "vader":
@@ -177,8 +196,10 @@ def main() -> None:
     lines += [f"| {r['variant']} | {r['training_rows']} | " + " | ".join(f"{r[d]:.3f}" for d in (*DEV_SETS, "mean")) + " |" for r in results]
     table = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "dev_choices.json").write_text(json.dumps({"command": "python bench/dev_choices.py", "results": results}, indent=1) + "\n")
-    (RESULTS / "dev_choices.md").write_text(table)
+    stem = "dev_choices_only" if args.only else "dev_choices"
+    command = shlex.join(["python", "bench/dev_choices.py", *sys.argv[1:]])
+    (RESULTS / f"{stem}.json").write_text(json.dumps({"command": command, "results": results}, indent=1) + "\n")
+    (RESULTS / f"{stem}.md").write_text(f"`{command}`\n\n" + table)
     print(table)
     print(f"{time.perf_counter() - started:.0f} s")
 
