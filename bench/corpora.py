@@ -66,7 +66,8 @@ def rumoureval(name: str, *, labels: str = "sdqc") -> list[dict]:
 def replies(split: str) -> list[dict]:
     """The hand-labelled reply set (seeds/replies/gold.jsonl): ``dev`` or ``test`` threads."""
     return [
-        {"text": r["text"], "context": r["context"], "parent": r["parent"], "label": r["label"], "thread": r["thread_id"]}
+        {"text": r["text"], "context": r["context"], "parent": r["parent"], "label": r["label"], "thread": r["thread_id"],
+         "platform": r["platform"]}
         for r in read_jsonl(SEEDS / "replies" / "gold.jsonl")
         if r["split"] == split
     ]
@@ -87,7 +88,8 @@ def clearcut(split: str) -> list[dict]:
 
 def written(batch: str = "replies") -> list[dict]:
     """Training replies written for this project (seeds/written): the first batch
-    (``replies``, 1,600) or the second (``batch2``, 1,200)."""
+    (``replies``, 1,600), the second (``batch2``, 1,200) or the third (``batch3``, 400;
+    measured on the dev sets and not shipped)."""
     return [
         {"text": r["text"], "context": r["context"], "label": r["label"], "thread": r["post_id"], "kind": r["kind"]}
         for r in read_jsonl(SEEDS / "written" / f"{batch}.jsonl")

@@ -302,6 +302,7 @@ def _rumoureval(train: tuple[str, ...], test: str, labels: str) -> Callable[[], 
     return folds
 
 
+REPLIES_TRAIN = "1,821 RumourEval replies in our buckets (seeds/replies-train)"
 PROTOCOLS = [
     Protocol("tweeteval-val", "known topic", "TweetEval: each target's train -> its val (the usual split; 294 val tweets)", BUCKETS,
              lambda: [Fold([r for t in TARGETS for r in tweeteval(t, "train")], [r for t in TARGETS for r in tweeteval(t, "val")])],
@@ -313,16 +314,22 @@ PROTOCOLS = [
              lambda: [Fold(agreement("iac-train") + agreement("iac-dev"), agreement("awtp-test"))],
              prior_saw="AWTP train+dev, so the platform is not new to default and ours"),
     Protocol("re17-to-re19", "new platform", "RumourEval 2017 Twitter -> 2019 dev Reddit, SDQC labels", SDQC,
-             _rumoureval(("2017-train", "2017-dev"), "2019-dev", "sdqc")),
+             _rumoureval(("2017-train", "2017-dev"), "2019-dev", "sdqc"),
+             prior_saw=REPLIES_TRAIN + " (139 of them from RumourEval 2019 Reddit train), so the platform is not new to default and ours"),
     Protocol("re17-to-re19-buckets", "new platform", "the same in our buckets (SDQC mapped)", BUCKETS,
-             _rumoureval(("2017-train", "2017-dev"), "2019-dev", "buckets")),
+             _rumoureval(("2017-train", "2017-dev"), "2019-dev", "buckets"),
+             prior_saw=REPLIES_TRAIN + " (139 of them from RumourEval 2019 Reddit train), so the platform is not new to default and ours"),
     Protocol("re17-threads", "new thread", "RumourEval 2017 train -> 2017 test threads, SDQC labels", SDQC,
-             _rumoureval(("2017-train",), "2017-test", "sdqc")),
+             _rumoureval(("2017-train",), "2017-test", "sdqc"),
+             prior_saw=REPLIES_TRAIN + ": RumourEval 2017 train and dev threads, relabelled in our buckets; the events are not new to default and ours"),
     Protocol("re17-threads-buckets", "new thread", "the same in our buckets (SDQC mapped)", BUCKETS,
-             _rumoureval(("2017-train",), "2017-test", "buckets")),
+             _rumoureval(("2017-train",), "2017-test", "buckets"),
+             prior_saw=REPLIES_TRAIN + ": RumourEval 2017 train and dev threads, relabelled in our buckets; the events are not new to default and ours"),
     Protocol("replies", "our labels", "hand-labelled replies: dev threads -> test threads (seeds/replies)", BUCKETS,
              lambda: [Fold(replies("dev"), replies("test"))],
-             slices={"seed thread": lambda r: r["thread"] == "seed", "replies to replies": lambda r: r["parent"] is not None}),
+             slices={"seed thread": lambda r: r["thread"] == "seed", "Reddit threads": lambda r: r["platform"] == "reddit",
+                     "replies to replies": lambda r: r["parent"] is not None},
+             prior_saw=REPLIES_TRAIN + ": other threads of the events of its Twitter test threads, never these threads"),
     Protocol("clear-cut", "our labels", "written clear-cut replies: dev posts -> test posts (seeds/clearcut)", BUCKETS,
              lambda: [Fold(clearcut("dev"), clearcut("test"))]),
 ]
@@ -332,6 +339,7 @@ PROTOCOLS = [
 CURVE_PRIOR_SAW = {
     "curve-awtp": "AWTP train+dev (not these rows)",
     "curve-iac-evolution": "IAC train+dev, evolution included (not these rows)",
+    "curve-re17-buckets": REPLIES_TRAIN + ": RumourEval 2017 train and dev threads of the same events (not these rows)",
 }
 CURVE_SIZES = (0, 25, 50, 100, 200)
 CURVES: dict[str, Callable[[], list[dict]]] = {

@@ -15,9 +15,10 @@ the repository and takes about 25 minutes on two cores. What it does, and why:
 3. **Stance.** A calibrated linear SVM (C = 0.3, chosen on the dev sets) learns the three
    buckets from labelled replies with the post they answer: the IAC and AWTP agreement
    pairs (train and dev), the 2,800 replies written for this project in two batches
-   (seeds/written; each batch is its own source, as chosen on the dev sets), and
-   the dev parts of the hand-labelled reply set (seeds/replies) and of the clear-cut set
-   (seeds/clearcut). Each source gets the same total weight, so the large forum corpus
+   (seeds/written; each batch is its own source, as chosen on the dev sets), 1,821 real
+   RumourEval replies labelled in one pass (seeds/replies-train, threads outside every
+   labelled and evaluation thread), and the dev parts of the hand-labelled reply set
+   (seeds/replies) and of the clear-cut set (seeds/clearcut). Each source gets the same total weight, so the large forum corpus
    does not drown the short replies.
 4. **One linear model.** The tone scores are linear in the same features, so they fold
    into the stance weights: the shipped file is one featurizer and one weight matrix, and
@@ -72,6 +73,7 @@ def training_sources() -> dict[str, list[dict]]:
         "AWTP Wikipedia talk (train+dev)": corpora.agreement("awtp-train") + corpora.agreement("awtp-dev"),
         "written replies (seeds/written)": corpora.written(),
         "written replies, second batch (seeds/written/batch2.jsonl)": corpora.written("batch2"),
+        "real replies labelled in one pass (seeds/replies-train)": corpora.replies_train(),
         "hand-labelled replies, dev threads (seeds/replies)": corpora.replies("dev"),
         "clear-cut replies, dev (seeds/clearcut)": corpora.clearcut("dev"),
     }
