@@ -53,8 +53,8 @@ from stance import artifact  # noqa: E402
 from stance.estimators import LinearStanceClassifier  # noqa: E402
 from stance.examples import to_examples  # noqa: E402
 from stance.features import Featurizer  # noqa: E402
-from stance.model import StanceModel  # noqa: E402
-from stance.scoring import LinearScorer  # noqa: E402
+from stance.model import StanceModel, trained_rows_table  # noqa: E402
+from stance.scoring import LinearScorer, as_logits  # noqa: E402
 from stance.training import training_data_sha256  # noqa: E402
 
 OUTPUT = ROOT / "models" / "default.stance"
@@ -96,9 +96,10 @@ def fit_tone(featurizer: Featurizer, log) -> tuple[np.ndarray, np.ndarray, list[
 
 def fit_stance(
     featurizer: Featurizer, tone: tuple[np.ndarray, np.ndarray, list[str]], sources: dict[str, list[dict]]
-) -> tuple[LinearScorer, float]:
+) -> tuple[LinearScorer, float, np.ndarray]:
     """The stance SVM on [features, tone scores], each source weighted equally, folded into
-    one set of linear weights on the features; and the C it chose."""
+    one set of linear weights on the features; the C it chose; and each row's out-of-fold
+    scores (for StanceModel.trained_rows)."""
     rows = [r for part in sources.values() for r in part]
     weights = np.concatenate([np.full(len(part), len(rows) / (len(sources) * len(part))) for part in sources.values()])
     X = featurizer.transform(rows)
@@ -112,7 +113,7 @@ def fit_stance(
     coef = on_features + TONE_SCALE * on_tone @ tone_coef
     intercept = classifier.svm_.intercept_ + TONE_SCALE * on_tone @ tone_intercept
     scorer = LinearScorer(featurizer, coef, intercept, classifier.temperature_, [str(c) for c in classifier.classes_])
-    return scorer, classifier.C_
+    return scorer, classifier.C_, as_logits(classifier.out_of_fold_scores_)
 
 
 def macro_f1(gold: list[str], predicted: list[str]) -> float:
@@ -144,7 +145,7 @@ def build(output: Path, log=print) -> StanceModel:
     tone = fit_tone(featurizer, log)
     sources = training_sources()
     parent_weight, parent_results = choose_parent_weight(featurizer, tone, sources, log)
-    scorer, chosen_c = fit_stance(featurizer, tone, sources)
+    scorer, chosen_c, out_of_fold = fit_stance(featurizer, tone, sources)
     rows = [r for part in sources.values() for r in part]
     labels = [r["label"] for r in rows]
     examples = to_examples(rows)
@@ -168,7 +169,10 @@ def build(output: Path, log=print) -> StanceModel:
             "training_file": "models/build_default.py",
         },
     )
-    model = StanceModel(scorer, metadata, parent_weight=parent_weight)
+    # Its out-of-fold scores of its own training rows go in the file, so that `stance train`
+    # on rows it has seen stacks on the scores it will give new replies (StanceModel.scores_as_prior).
+    model = StanceModel(scorer, metadata, parent_weight=parent_weight,
+                        trained_rows=trained_rows_table([r["text"] for r in rows], out_of_fold))
     digest = model.save(output)
     log(f"wrote {output} (sha256 {digest}) in {time.perf_counter() - started:.0f} s")
     return model

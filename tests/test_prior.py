@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -10,16 +11,27 @@ import pytest
 
 import stance
 from stance import training
-from stance.model import default_model
+from stance.model import default_model, trained_rows_table
 
-WRITTEN = Path(__file__).resolve().parents[1] / "seeds" / "written" / "replies.jsonl"
+WRITTEN = Path(__file__).resolve().parents[1] / "seeds" / "written"
 FLIP = {"supportive": "critical", "critical": "supportive", "off-topic": "off-topic"}
+
+
+def written(batch: str, step: int) -> list[dict]:
+    rows = [json.loads(line) for line in (WRITTEN / f"{batch}.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [{"text": r["text"], "context": r["context"]} for r in rows[::step]]
 
 
 @pytest.fixture(scope="module")
 def replies() -> list[dict]:
-    rows = [json.loads(line) for line in WRITTEN.read_text(encoding="utf-8").splitlines()]
-    return [{"text": r["text"], "context": r["context"]} for r in rows[::10]]  # 160 replies across many posts
+    """160 replies across many posts that the shipped prior was not trained on (the third batch is not shipped)."""
+    return written("batch3", 5)
+
+
+@pytest.fixture(scope="module")
+def seen_replies() -> list[dict]:
+    """160 replies the shipped prior was trained on (the first batch)."""
+    return written("replies", 10)
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +76,40 @@ def test_too_few_rows_of_a_label_to_cross_validate_take_the_middle_weight(replie
     once = next(dict(r, label=label) for r, label in zip(replies, prior_labels) if label == "off-topic")
     model = stance.train(sides[:30] + [once])
     assert model.metadata["label_weight"] == training.LABEL_WEIGHT_WITHOUT_CV
+
+
+def test_the_prior_scores_rows_it_was_trained_on_as_in_its_cross_validation(seen_replies, replies):
+    prior = default_model()
+    texts = [r["text"] for r in seen_replies + replies]
+    logits = prior.scorer.featurizer.transform(seen_replies + replies) @ prior.scorer.coef.T + prior.scorer.intercept
+    as_prior = prior.scores_as_prior(texts, logits)
+    seen, unseen = slice(0, len(seen_replies)), slice(len(seen_replies), None)
+    unchanged = (as_prior == logits).all(axis=1)
+    # new rows keep its scores as they are (but for the few short texts, "lol" and the like,
+    # that were also among its training rows); trained rows get their out-of-fold scores
+    assert unchanged[unseen].mean() > 0.9
+    assert not unchanged[seen].any()
+    # out of fold, the prior is less sure of the rows it was trained on than in sample
+    assert np.abs(as_prior[seen]).mean() < np.abs(logits[seen]).mean()
+
+
+def test_training_on_rows_the_prior_saw_stacks_on_its_out_of_fold_scores(seen_replies):
+    """If the prior's scores of its own training rows were its in-sample ones, labels that
+    repeat them would look perfectly predicted by the prior; with uninformative out-of-fold
+    scores in their place, the rows must be learned."""
+    prior = copy.copy(default_model())
+    labels = [p.label for p in prior.classify([r["text"] for r in seen_replies], context=[r["context"] for r in seen_replies])]
+    rows = [dict(r, label=label) for r, label in zip(seen_replies, labels)]
+    prior.trained_rows = None
+    assert stance.train(rows, prior=prior).metadata["label_weight"] == 0.0
+    prior.trained_rows = trained_rows_table([r["text"] for r in seen_replies], np.zeros((len(rows), len(prior.labels))))
+    assert stance.train(rows, prior=prior).metadata["label_weight"] > 0.0
+
+
+def test_trained_rows_survive_saving(tmp_path):
+    model = copy.copy(default_model())
+    model.trained_rows = trained_rows_table(["b", "a", "b"], np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]))
+    model.save(tmp_path / "m.stance")
+    keys, logits = stance.load_model(tmp_path / "m.stance").trained_rows
+    assert np.array_equal(keys, model.trained_rows[0]) and np.array_equal(logits, model.trained_rows[1])
+    assert model.scores_as_prior([" b", "c"], np.zeros((2, 3))).tolist() == [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]

@@ -151,6 +151,9 @@ class LinearStanceClassifier(ClassifierMixin, BaseEstimator):
             self.cv_macro_f1_ = None
             self.svm_ = self._svm(self.C_).fit(X, encoded, sample_weight=weight)
             calibration_scores = self._scores(self.svm_, X)
+        # Each row's scores from a fold model that did not see it (None without CV): what a
+        # model stacked on this one needs for these rows (models/build_default.py keeps them).
+        self.out_of_fold_scores_ = calibration_scores if folds >= 2 else None
         self.temperature_ = fit_temperature(as_logits(calibration_scores), encoded, weight)
         coef = self.svm_.coef_
         # One row per label, for explanations: binary SVMs keep a single row for the second label.

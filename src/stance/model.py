@@ -18,6 +18,7 @@ side by side.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -105,11 +106,36 @@ class StanceModel:
         target_scorers: dict[str, LinearScorer] | None = None,
         *,
         parent_weight: float = 0.0,
+        trained_rows: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.scorer = scorer
         self.target_scorers = target_scorers or {}
         self.metadata = metadata
         self.parent_weight = parent_weight
+        # (sorted text keys, out-of-fold logits) of the rows the model was trained on; see
+        # scores_as_prior. Optional: only the shipped default model carries them.
+        self.trained_rows = trained_rows
+
+    def scores_as_prior(self, texts: list[str], logits: np.ndarray) -> np.ndarray:
+        """``logits`` (this model's scores of ``texts``), with each text this model was
+        trained on given the out-of-fold scores it had in training instead.
+
+        A model stacked on this one learns how far to trust its scores; on rows this model
+        was trained on, its own scores are better than they will be on new replies, and a
+        model trained on them learns to trust it too much (seen in bench/replies.py when the
+        default model learned from RumourEval and `stance train` was then given RumourEval).
+        """
+        if self.trained_rows is None or not len(texts):
+            return logits
+        keys, scores = self.trained_rows
+        wanted = text_keys(texts)
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        seen = keys[at] == wanted
+        if not seen.any():
+            return logits
+        out = np.array(logits, dtype=np.float64, copy=True)
+        out[seen] = scores[at[seen]]
+        return out
 
     @property
     def labels(self) -> list[str]:
@@ -231,6 +257,7 @@ class StanceModel:
             "scorer": self.scorer.to_state(),
             "target_scorers": {target: s.to_state() for target, s in self.target_scorers.items()},
             "parent_weight": float(self.parent_weight),
+            **({"trained_rows": {"keys": self.trained_rows[0], "logits": self.trained_rows[1]}} if self.trained_rows is not None else {}),
         }
 
     @classmethod
@@ -240,6 +267,7 @@ class StanceModel:
             metadata,
             {str(t): LinearScorer.from_state(s) for t, s in state.get("target_scorers", {}).items()},
             parent_weight=float(state.get("parent_weight", 0.0)),
+            trained_rows=(state["trained_rows"]["keys"], state["trained_rows"]["logits"]) if "trained_rows" in state else None,
         )
 
     def save(self, path: str | os.PathLike[str]) -> str:
@@ -251,6 +279,20 @@ class StanceModel:
         # what a legacy file's header said about its pickle does not describe the new file
         metadata = {k: v for k, v in self.metadata.items() if k not in ("requires", "payload_sha256")}
         return artifact.write_model(path, self.to_state(), {**metadata, "format": artifact.FORMAT_VERSION})
+
+
+def text_keys(texts: Iterable[str]) -> np.ndarray:
+    """A 64-bit key per text (BLAKE2b of its stripped UTF-8), to recognise rows a model was trained on."""
+    return np.fromiter(
+        (int.from_bytes(hashlib.blake2b(t.strip().encode("utf-8"), digest_size=8).digest(), "little") for t in texts), dtype=np.uint64
+    )
+
+
+def trained_rows_table(texts: Sequence[str], logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``StanceModel.trained_rows`` from the training texts and their out-of-fold logits
+    (a text seen more than once keeps its first row's)."""
+    keys, first = np.unique(text_keys(texts), return_index=True)
+    return keys, np.asarray(logits, dtype=np.float64)[first]
 
 
 def _rows_checked(X: object) -> object:

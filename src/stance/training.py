@@ -125,7 +125,7 @@ def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, ran
     featurizer = prior.scorer.featurizer
     X = featurizer.transform(examples)
     prior_coef, prior_intercept = as_logit_weights(prior.scorer.coef, prior.scorer.intercept)
-    logits = X @ prior_coef.T + prior_intercept
+    logits = prior.scores_as_prior(list(examples.texts), X @ prior_coef.T + prior_intercept)
     features = sp.hstack([X, sp.csr_matrix(logits)], format="csr")
     classifier = LinearStanceClassifier(random_state=random_state).fit(features, labels)
     classes = [str(c) for c in classifier.classes_]
