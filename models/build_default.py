@@ -25,6 +25,9 @@ the repository and takes about 25 minutes on two cores. What it does, and why:
    labelling costs what it cost before.
 5. **Replies to replies.** How far a nested reply is labelled through its parent
    (``parent_weight``) is chosen on the dev replies by a first model trained without them.
+6. **Its own training rows.** Each training text's out-of-fold scores are kept in the file,
+   so that `stance train` on rows this model has seen stacks on the scores it would give
+   them as new replies, not on its in-sample ones (StanceModel.scores_as_prior).
 
 Choices (the training sources, their weighting, the tone features, C, parent_weight) were
 made on the dev sets only: the dev threads of seeds/replies, seeds/clearcut/dev.jsonl, and
@@ -246,7 +249,9 @@ temperature-scaled (Platt-smoothed targets) on 5-fold out-of-fold scores. The to
 one weight matrix. A reply to a reply is labelled {model.parent_weight:.2f} through its parent (macro-F1 on the dev
 replies by parent weight, for a model trained without them: {parent}). Built by `python models/build_default.py`
 with {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}, stance {meta['stance_version']}, on
-{meta['created']}. File sha256 `{digest}`; it loads without running code (JSON and arrays).
+{meta['created']}. File sha256 `{digest}`; it loads without running code (JSON and arrays). It also keeps the
+out-of-fold scores of its {len(model.trained_rows[0]) if model.trained_rows is not None else 0:,} distinct training texts: `stance train`, given rows this model was trained on,
+stacks on those instead of its in-sample scores.
 
 ## How it scores on replies it has never seen
 {bench}
