@@ -17,12 +17,18 @@ agreement with one another, can be measured.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# the reply set's sampler picks a thread's replies the same way (loaded by path: both files are sample.py)
+_spec = importlib.util.spec_from_file_location("replies_sample", ROOT / "seeds" / "replies" / "sample.py")
+_replies_sample = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_replies_sample)
+pick_replies = _replies_sample.pick_replies
 RUMOUREVAL = ROOT.parent / "shared" / "data" / "rumoureval"
 POOL_FILES = ("rumoureval2017-train", "rumoureval2017-dev", "rumoureval2019-train")
 LABELLERS = ("a", "b", "c", "d")
@@ -48,15 +54,8 @@ def main() -> None:
     drawn: list[list[dict]] = []
     total = 0
     for thread_id in thread_ids:
-        rows = threads[thread_id]
-        picked: list[dict] = []
-        for label in ("support", "deny", "query"):
-            of_label = [r for r in rows if r["label"] == label]
-            picked += rng.sample(of_label, min(PER_RARE_LABEL, len(of_label)))
-        comments = [r for r in rows if r["label"] == "comment"]
-        picked += rng.sample(comments, min(max(0, PER_THREAD - len(picked)), len(comments)))
-        order = {r["id"]: i for i, r in enumerate(rows)}
-        drawn.append(sorted(picked, key=lambda r: order[r["id"]]))
+        picked = pick_replies(threads[thread_id], rng, PER_RARE_LABEL, PER_THREAD)
+        drawn.append(picked)
         total += len(picked)
         if total >= MAX_ROWS:
             break

@@ -32,6 +32,19 @@ PER_RARE_LABEL = 3
 THREADS = {"twitter": 44, "reddit": 14}
 
 
+def pick_replies(rows: list[dict], rng: random.Random, per_rare_label: int, per_thread: int) -> list[dict]:
+    """Up to ``per_rare_label`` replies of each of support, deny and query, then comments up
+    to ``per_thread`` in all, in the thread's order."""
+    picked: list[dict] = []
+    for label in ("support", "deny", "query"):
+        of_label = [r for r in rows if r["label"] == label]
+        picked += rng.sample(of_label, min(per_rare_label, len(of_label)))
+    comments = [r for r in rows if r["label"] == "comment"]
+    picked += rng.sample(comments, min(max(0, per_thread - len(picked)), len(comments)))
+    order = {r["id"]: i for i, r in enumerate(rows)}
+    return sorted(picked, key=lambda r: order[r["id"]])
+
+
 def main() -> None:
     threads: dict[str, list[dict]] = defaultdict(list)
     for path in sorted(RUMOUREVAL.glob("*.jsonl")):
@@ -47,15 +60,7 @@ def main() -> None:
         drawn = rng.sample(ids, n)
         split_of.update({t: "dev" if i < n // 2 else "test" for i, t in enumerate(split_rng.sample(drawn, n))})
         for thread_id in drawn:
-            rows = threads[thread_id]
-            picked: list[dict] = []
-            for label in ("support", "deny", "query"):
-                of_label = [r for r in rows if r["label"] == label]
-                picked += rng.sample(of_label, min(PER_RARE_LABEL, len(of_label)))
-            comments = [r for r in rows if r["label"] == "comment"]
-            picked += rng.sample(comments, min(max(0, PER_THREAD - len(picked)), len(comments)))
-            order = {r["id"]: i for i, r in enumerate(rows)}
-            chosen += sorted(picked, key=lambda r: order[r["id"]])
+            chosen += pick_replies(threads[thread_id], rng, PER_RARE_LABEL, PER_THREAD)
     out = [
         {
             "id": r["id"],
