@@ -1,6 +1,6 @@
 """Draw real replies for one-pass hand-labelling as training data (deterministic).
 
-    python seeds/replies-train/sample.py    # writes seeds/replies-train/to_label_{a,b,c,d}.jsonl
+    python seeds/replies-train/sample.py    # writes seeds/replies-train/to_label_{a,...,h}.jsonl
 
 The pool is every RumourEval reply outside the benchmark's reach: RumourEval 2017 train and
 dev (Twitter) and 2019 train (Reddit), minus every thread of the hand-labelled reply set
@@ -13,6 +13,10 @@ The drawn replies are dealt, thread by thread, to four labellers. Every labeller
 the same CHECK_ROWS replies of the dev threads of seeds/replies (their gold labels hidden),
 mixed in, so each labeller's agreement with the adjudicated gold, and the four labellers'
 agreement with one another, can be measured.
+
+A second round (files e to h) draws from what the first left in the pool: up to
+ROUND2_PER_THREAD more replies a thread, rare labels first, with its own CHECK_ROWS dev replies
+(none of them a check row of the first round). The first round's files do not change.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ pick_replies = _replies_sample.pick_replies
 RUMOUREVAL = ROOT.parent / "shared" / "data" / "rumoureval"
 POOL_FILES = ("rumoureval2017-train", "rumoureval2017-dev", "rumoureval2019-train")
 LABELLERS = ("a", "b", "c", "d")
+ROUND2_LABELLERS = ("e", "f", "g", "h")
+ROUND2_PER_THREAD = 20
 SEED = 2027
 PER_THREAD = 8
 PER_RARE_LABEL = 2
@@ -60,9 +66,26 @@ def main() -> None:
         if total >= MAX_ROWS:
             break
     check = rng.sample([r for r in gold if r["split"] == "dev"], CHECK_ROWS)
-    files: dict[str, list[dict]] = {name: [] for name in LABELLERS}
+    write_files(drawn, check, LABELLERS)
+
+    # second round: its own generator, so the first round's draw and files stay as they were
+    rng2 = random.Random(SEED + 2)
+    first = {r["id"] for rows in drawn for r in rows}
+    drawn2 = []
+    for thread_id in thread_ids:
+        left = [r for r in threads[thread_id] if r["id"] not in first]
+        if left:
+            drawn2.append(pick_replies(left, rng2, ROUND2_PER_THREAD, ROUND2_PER_THREAD))
+    first_check = {r["id"] for r in check}
+    check2 = rng2.sample([r for r in gold if r["split"] == "dev" and r["id"] not in first_check], CHECK_ROWS)
+    write_files(drawn2, check2, ROUND2_LABELLERS)
+
+
+def write_files(drawn: list[list[dict]], check: list[dict], labellers: tuple[str, ...]) -> None:
+    """Deal the drawn threads to the labellers and mix the check rows into every file."""
+    files: dict[str, list[dict]] = {name: [] for name in labellers}
     for i, rows in enumerate(drawn):
-        files[LABELLERS[i % len(LABELLERS)]] += [
+        files[labellers[i % len(labellers)]] += [
             {
                 "id": r["id"],
                 "thread_id": r["thread_id"],
@@ -88,7 +111,6 @@ def main() -> None:
         path = ROOT / "seeds" / "replies-train" / f"to_label_{name}.jsonl"
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out), encoding="utf-8")
         print(f"{path.name}: {len(out)} replies ({len(rows)} to label, {len(check_rows)} check), {len(by_thread)} threads")
-
 
 if __name__ == "__main__":
     main()
