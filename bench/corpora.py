@@ -96,14 +96,17 @@ def written(batch: str = "replies") -> list[dict]:
     ]
 
 
-def replies_train() -> list[dict]:
+def replies_train(labellers: str = "abcdefgh") -> list[dict]:
     """Real replies labelled in one pass as training data (seeds/replies-train): RumourEval
-    threads outside the hand-labelled set and the evaluation pool. The check rows mixed into
-    each labeller's file are dev replies of seeds/replies; they are left out here."""
+    threads outside the hand-labelled set and the evaluation pool. ``labellers`` picks the
+    files: "abcd" is the first round, "efgh" the second. The check rows mixed into each
+    labeller's file are dev replies of seeds/replies; they are left out here."""
     folder = SEEDS / "replies-train"
     check = {r["id"] for r in read_jsonl(SEEDS / "replies" / "gold.jsonl")}
     rows = []
     for labels in sorted(folder.glob("labels_*.jsonl")):
+        if labels.stem.removeprefix("labels_") not in labellers:
+            continue
         label_of = {r["id"]: r["label"] for r in read_jsonl(labels)}
         for r in read_jsonl(folder / labels.name.replace("labels_", "to_label_")):
             if r["id"] in label_of and r["id"] not in check:

@@ -70,6 +70,8 @@ VARIANTS = [
     ("  shipped, + real replies labelled in one pass (seeds/replies-train)", SHIPPED + ("replies-train",), True, True, 0.3),
     ("  shipped, + third batch of written replies (seeds/written/batch3)", SHIPPED + ("written3",), True, True, 0.3),
     ("  shipped, + both", SHIPPED + ("replies-train", "written3"), True, True, 0.3),
+    ("  shipped, + real replies, both rounds as one source (seeds/replies-train)", SHIPPED + ("replies-train-both",), True, True, 0.3),
+    ("  shipped, + real replies, each round its own source", SHIPPED + ("replies-train", "replies-train2"), True, True, 0.3),
 ]
 MISMATCHED_ROWS = 2000
 SELF_TRAINING_MIN_PROBA = 0.8
@@ -85,7 +87,9 @@ def sources() -> dict[str, Callable[[], list[dict]]]:
         "written2": lambda: corpora.written("batch2"),
         "written-both": lambda: corpora.written() + corpora.written("batch2"),
         "written3": lambda: corpora.written("batch3"),
-        "replies-train": corpora.replies_train,
+        "replies-train": lambda: corpora.replies_train("abcd"),
+        "replies-train2": lambda: corpora.replies_train("efgh"),
+        "replies-train-both": lambda: corpora.replies_train("abcdefgh"),
         "rumoureval": lambda: [r for r in corpora.rumoureval("2017-train", labels="buckets") if r["thread"] not in held],
         "tweeteval": lambda: [r for t in corpora.TARGETS for r in corpora.tweeteval(t, "train")],
     }
