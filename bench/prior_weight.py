@@ -1,6 +1,6 @@
 """How `stance train` should use the shipped prior with few labels, on dev curves only.
 
-    python bench/prior_weight.py        # about five minutes
+    python bench/prior_weight.py        # about a minute
 
 `stance train` fits a model on the prior's features and scores, then blends it with the
 prior by a weight of the new labels that cross-validation on the rows chooses
@@ -12,10 +12,13 @@ prior by a weight of the new labels that cross-validation on the rows chooses
 
 on two sets that neither the prior nor any benchmark test uses:
 
-  re17-train  RumourEval 2017 train replies outside the hand-labelled threads, SDQC mapped
-              to our buckets (support -> supportive, deny and query -> critical, comment ->
-              off-topic)
-  abcd-dev    CreateDebate ABCD dev pairs, agree / disagree only (two of our labels)
+  replies-train2  the second round of real replies labelled in our buckets (seeds/replies-train,
+                  labellers e-h; 1,496 RumourEval replies, not shipped: the prior trained on
+                  the first round, other replies of the same threads, never on these)
+  abcd-dev        CreateDebate ABCD dev pairs, agree / disagree only (two of our labels)
+
+(Until 2026-12-04 the first set was RumourEval 2017 train replies with SDQC mapped to our
+buckets; the prior now trains on 1,821 of them, so it no longer serves.)
 
 Each set is halved at random per seed; n labels come from one half, up to 1,500 rows of
 the other are scored (macro-F1 over the set's labels), 3 seeds, mean ± sd. Writes
@@ -47,11 +50,7 @@ TEST_ROWS = 1500
 
 
 def dev_sets() -> dict[str, list[dict]]:
-    held = corpora.labelled_threads()
-    return {
-        "re17-train": [r for r in corpora.rumoureval("2017-train", labels="buckets") if r["thread"] not in held],
-        "abcd-dev": corpora.agreement("abcd-dev"),
-    }
+    return {"replies-train2": corpora.replies_train("efgh"), "abcd-dev": corpora.agreement("abcd-dev")}
 
 
 def labels_of(model: stance.StanceModel, rows: list[dict]) -> list[str]:
