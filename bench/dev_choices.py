@@ -46,7 +46,9 @@ DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")
 # extra: "mismatched" adds replies moved under another thread's post as off-topic;
 # "vader" adds VADER's four sentiment scores as features (pip install '.[bench]');
 # "self-training" adds the model's confident labels of unlabelled replies and refits;
-# "no-context" drops the post and parent from every row, "no-context-when-scored" from the dev rows only.
+# "no-context" drops the post and parent from every row, "no-context-when-scored" from the dev rows only;
+# "related" adds the scores of models of two related tasks (RumourEval's support / deny / query /
+# comment, CreateDebate's agree / disagree), out of fold for rows those models trained on.
 BASE = ("iac", "awtp-train")
 WITH_WRITTEN = BASE + ("written",)
 SHIPPED = WITH_WRITTEN + ("written2",)
@@ -72,6 +74,7 @@ VARIANTS = [
     ("  shipped, + both", SHIPPED + ("replies-train", "written3"), True, True, 0.3),
     ("  shipped, + real replies, both rounds as one source (seeds/replies-train)", SHIPPED + ("replies-train-both",), True, True, 0.3),
     ("  shipped, + real replies, each round its own source", SHIPPED + ("replies-train", "replies-train2"), True, True, 0.3),
+    ("  shipped, + related-task scores (RumourEval SDQC, CreateDebate agree/disagree)", SHIPPED + ("replies-train",), True, True, 0.3, "related"),
 ]
 MISMATCHED_ROWS = 2000
 SELF_TRAINING_MIN_PROBA = 0.8
@@ -115,6 +118,44 @@ def unlabelled_replies() -> list[dict]:
     held = corpora.labelled_threads()
     return [{"text": r["text"], "context": r.get("context"), "parent": r.get("parent")}
             for name in ("2017-train", "2017-dev") for r in corpora.rumoureval(name) if r["thread"] not in held]
+
+
+def related_tasks(featurizer: Featurizer) -> Callable[[list[dict]], np.ndarray]:
+    """Linear models of RumourEval's SDQC labels (RumourEval 2017 train and dev, 2019 train,
+    outside the hand-labelled threads) and CreateDebate's agree / disagree (ABCD dev), as a
+    function giving rows their scores. Rows those models trained on get out-of-fold scores
+    (five folds by thread), so the stance model does not learn to trust in-sample scores."""
+    from sklearn.model_selection import GroupKFold
+    from sklearn.svm import LinearSVC
+
+    held = corpora.labelled_threads()
+    tasks = {
+        "sdqc": [r for name in ("2017-train", "2017-dev", "2019-train") for r in corpora.rumoureval(name) if r["thread"] not in held],
+        "abcd": [dict(r, thread=r["context"]) for r in corpora.agreement("abcd-dev")],
+    }
+    models, out_of_fold = [], {}
+    for name, rows in tasks.items():
+        X = featurizer.transform(rows)
+        y = np.array([r["label"] for r in rows])
+        svm = LinearSVC(C=build_default.TONE_C, max_iter=3000, random_state=build_default.SEED).fit(X, y)
+        width = svm.coef_.shape[0]
+        oof = np.zeros((len(rows), width))
+        for train_idx, test_idx in GroupKFold(5).split(X, y, [r["thread"] for r in rows]):
+            fold = LinearSVC(C=build_default.TONE_C, max_iter=3000, random_state=build_default.SEED).fit(X[train_idx], y[train_idx])
+            oof[test_idx] = fold.decision_function(X[test_idx]).reshape(len(test_idx), width)
+        models.append(svm)
+        out_of_fold[name] = {r["text"]: oof[i] for i, r in enumerate(rows)}
+        print(f"related task {name}: {len(rows)} rows, {width} scores", flush=True)
+
+    def scores(rows: list[dict]) -> np.ndarray:
+        X = featurizer.transform(rows)
+        parts = []
+        for (name, table), svm in zip(out_of_fold.items(), models):
+            full = svm.decision_function(X).reshape(len(rows), -1)
+            parts.append(np.array([table.get(r["text"], full[i]) for i, r in enumerate(rows)]))
+        return np.hstack(parts)
+
+    return scores
 
 
 def without_context(rows: list[dict]) -> list[dict]:
@@ -172,6 +213,10 @@ def main() -> None:
             dev_x = {d: (rows, blocks(without_context(rows))) for d, (rows, _) in dev.items()}
         if extra == "no-context":
             groups = [(rows, blocks(without_context(rows))) for rows, _ in groups]
+        if extra == "related":
+            related = related_tasks(featurizer)
+            groups = [(rows, tuple(sp.hstack([X, sp.csr_matrix(related(rows))], format="csr") for X in Xs)) for rows, Xs in groups]
+            dev_x = {d: (rows, tuple(sp.hstack([X, sp.csr_matrix(related(rows))], format="csr") for X in Xs)) for d, (rows, Xs) in dev.items()}
 
         def fit(groups):
             X = sp.vstack([Xs[tone] for _, Xs in groups], format="csr")

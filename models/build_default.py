@@ -16,7 +16,7 @@ the repository and takes about 25 minutes on two cores. What it does, and why:
    buckets from labelled replies with the post they answer: the IAC and AWTP agreement
    pairs (train and dev), the 2,800 replies written for this project in two batches
    (seeds/written; each batch is its own source, as chosen on the dev sets), 1,821 real
-   RumourEval replies labelled in one pass (seeds/replies-train, threads outside every
+   RumourEval replies labelled in one pass (seeds/replies-train, its first round; threads outside every
    labelled and evaluation thread), and the dev parts of the hand-labelled reply set
    (seeds/replies) and of the clear-cut set (seeds/clearcut). Each source gets the same total weight, so the large forum corpus
    does not drown the short replies.
