@@ -38,6 +38,7 @@ import build_default  # noqa: E402
 import corpora  # noqa: E402
 from stance.estimators import LinearStanceClassifier  # noqa: E402
 from stance.features import Featurizer  # noqa: E402
+from stance.features.featurizer import EXTRA  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")
@@ -48,7 +49,9 @@ DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")
 # "self-training" adds the model's confident labels of unlabelled replies and refits;
 # "no-context" drops the post and parent from every row, "no-context-when-scored" from the dev rows only;
 # "related" adds the scores of models of two related tasks (RumourEval's support / deny / query /
-# comment, CreateDebate's agree / disagree), out of fold for rows those models trained on.
+# comment, CreateDebate's agree / disagree), out of fold for rows those models trained on;
+# "no-overlap-band" zeroes the four "[context overlap none/low/mid/high]" columns everywhere
+# (the words shared with the post stay).
 BASE = ("iac", "awtp-train")
 WITH_WRITTEN = BASE + ("written",)
 SHIPPED = WITH_WRITTEN + ("written2",)
@@ -75,6 +78,7 @@ VARIANTS = [
     ("  shipped, + real replies, both rounds as one source (seeds/replies-train)", SHIPPED + ("replies-train-both",), True, True, 0.3),
     ("  shipped, + real replies, each round its own source", SHIPPED + ("replies-train", "replies-train2"), True, True, 0.3),
     ("  shipped, + related-task scores (RumourEval SDQC, CreateDebate agree/disagree)", SHIPPED + ("replies-train",), True, True, 0.3, "related"),
+    ("  shipped, without the context-overlap bands", SHIPPED + ("replies-train",), True, True, 0.3, "no-overlap-band"),
 ]
 MISMATCHED_ROWS = 2000
 SELF_TRAINING_MIN_PROBA = 0.8
@@ -158,6 +162,12 @@ def related_tasks(featurizer: Featurizer) -> Callable[[list[dict]], np.ndarray]:
     return scores
 
 
+def zero_columns(X: sp.csr_matrix, columns: list[int]) -> sp.csr_matrix:
+    keep = np.ones(X.shape[1])
+    keep[columns] = 0.0
+    return (X @ sp.diags(keep)).tocsr()
+
+
 def without_context(rows: list[dict]) -> list[dict]:
     return [dict(r, context=None, parent=None) for r in rows]
 
@@ -213,6 +223,10 @@ def main() -> None:
             dev_x = {d: (rows, blocks(without_context(rows))) for d, (rows, _) in dev.items()}
         if extra == "no-context":
             groups = [(rows, blocks(without_context(rows))) for rows, _ in groups]
+        if extra == "no-overlap-band":
+            bands = [EXTRA * featurizer.n_features + featurizer.mark_column(f"[context overlap {b}]") for b in ("none", "low", "mid", "high")]
+            groups = [(rows, tuple(zero_columns(X, bands) for X in Xs)) for rows, Xs in groups]
+            dev_x = {d: (rows, tuple(zero_columns(X, bands) for X in Xs)) for d, (rows, Xs) in dev.items()}
         if extra == "related":
             related = related_tasks(featurizer)
             groups = [(rows, tuple(sp.hstack([X, sp.csr_matrix(related(rows))], format="csr") for X in Xs)) for rows, Xs in groups]
