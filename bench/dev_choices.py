@@ -229,8 +229,13 @@ def main() -> None:
             dev_x = {d: (rows, tuple(zero_columns(X, bands) for X in Xs)) for d, (rows, Xs) in dev.items()}
         if extra == "related":
             related = related_tasks(featurizer)
-            groups = [(rows, tuple(sp.hstack([X, sp.csr_matrix(related(rows))], format="csr") for X in Xs)) for rows, Xs in groups]
-            dev_x = {d: (rows, tuple(sp.hstack([X, sp.csr_matrix(related(rows))], format="csr") for X in Xs)) for d, (rows, Xs) in dev.items()}
+
+            def with_related(rows, Xs):
+                scores = sp.csr_matrix(related(rows))
+                return tuple(sp.hstack([X, scores], format="csr") for X in Xs)
+
+            groups = [(rows, with_related(rows, Xs)) for rows, Xs in groups]
+            dev_x = {d: (rows, with_related(rows, Xs)) for d, (rows, Xs) in dev.items()}
 
         def fit(groups):
             X = sp.vstack([Xs[tone] for _, Xs in groups], format="csr")
