@@ -51,7 +51,9 @@ DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")
 # "related" adds the scores of models of two related tasks (RumourEval's support / deny / query /
 # comment, CreateDebate's agree / disagree), out of fold for rows those models trained on;
 # "no-overlap-band" zeroes the four "[context overlap none/low/mid/high]" columns everywhere
-# (the words shared with the post stay).
+# (the words shared with the post stay); "post-kind" adds a copy of every feature scaled by how
+# news-like the post is (a classifier of posts: the real replies' news posts against the other
+# sources' posts), so words can weigh differently under news and under opinions.
 BASE = ("iac", "awtp-train")
 WITH_WRITTEN = BASE + ("written",)
 SHIPPED = WITH_WRITTEN + ("written2",)
@@ -79,6 +81,7 @@ VARIANTS = [
     ("  shipped, + real replies, each round its own source", SHIPPED + ("replies-train", "replies-train2"), True, True, 0.3),
     ("  shipped, + related-task scores (RumourEval SDQC, CreateDebate agree/disagree)", SHIPPED + ("replies-train",), True, True, 0.3, "related"),
     ("  shipped, without the context-overlap bands", SHIPPED + ("replies-train",), True, True, 0.3, "no-overlap-band"),
+    ("  shipped, + every feature again, scaled by a news-post score", SHIPPED + ("replies-train",), True, True, 0.3, "post-kind"),
 ]
 MISMATCHED_ROWS = 2000
 SELF_TRAINING_MIN_PROBA = 0.8
@@ -162,6 +165,28 @@ def related_tasks(featurizer: Featurizer) -> Callable[[list[dict]], np.ndarray]:
     return scores
 
 
+def news_post_score(featurizer: Featurizer, named_groups: list[tuple[str, list[dict]]]) -> Callable[[list[dict]], np.ndarray]:
+    """P(news post) of each row's post, from a logistic regression on the posts alone: the
+    posts of the real RumourEval replies against the posts of every other source. Rows
+    without a post get 0."""
+    from sklearn.linear_model import LogisticRegression
+
+    posts = {r["context"]: int(name == "replies-train") for name, rows in named_groups for r in rows if r.get("context")}
+    texts = sorted(posts)
+    model = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit(
+        featurizer.transform([{"text": t} for t in texts]), [posts[t] for t in texts])
+    print(f"news-post score: {len(texts)} posts, {sum(posts.values())} of them news", flush=True)
+
+    def score(rows: list[dict]) -> np.ndarray:
+        out = np.zeros(len(rows))
+        with_post = [i for i, r in enumerate(rows) if r.get("context")]
+        if with_post:
+            out[with_post] = model.predict_proba(featurizer.transform([{"text": rows[i]["context"]} for i in with_post]))[:, 1]
+        return out
+
+    return score
+
+
 def zero_columns(X: sp.csr_matrix, columns: list[int]) -> sp.csr_matrix:
     keep = np.ones(X.shape[1])
     keep[columns] = 0.0
@@ -227,6 +252,16 @@ def main() -> None:
             bands = [EXTRA * featurizer.n_features + featurizer.mark_column(f"[context overlap {b}]") for b in ("none", "low", "mid", "high")]
             groups = [(rows, tuple(zero_columns(X, bands) for X in Xs)) for rows, Xs in groups]
             dev_x = {d: (rows, tuple(zero_columns(X, bands) for X in Xs)) for d, (rows, Xs) in dev.items()}
+        if extra == "post-kind":
+            news = news_post_score(featurizer, [(p, train[p][0]) for p in parts])
+
+            def with_kind(rows, Xs):
+                scale = sp.diags(news(rows))
+                return tuple(sp.hstack([X, scale @ X], format="csr") for X in Xs)
+
+            groups = [(rows, with_kind(rows, Xs)) for rows, Xs in groups]
+            dev_x = {d: (rows, with_kind(rows, Xs)) for d, (rows, Xs) in dev.items()}
+            print("news-post score, mean by dev set: " + ", ".join(f"{d} {news(rows).mean():.2f}" for d, (rows, _) in dev.items()), flush=True)
         if extra == "related":
             related = related_tasks(featurizer)
 
