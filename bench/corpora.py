@@ -96,10 +96,11 @@ def written(batch: str = "replies") -> list[dict]:
     ]
 
 
-def replies_train(labellers: str = "abcdefgh") -> list[dict]:
+def replies_train(labellers: str) -> list[dict]:
     """Real replies labelled in one pass as training data (seeds/replies-train): RumourEval
     threads outside the hand-labelled set and the evaluation pool. ``labellers`` picks the
-    files: "abcd" is the first round, "efgh" the second. The check rows mixed into each
+    files: "abcd" is the first round (shipped), "efgh" the second (not shipped); no default,
+    so no caller takes the unshipped round by accident. The check rows mixed into each
     labeller's file are dev replies of seeds/replies; they are left out here."""
     folder = SEEDS / "replies-train"
     check = {r["id"] for r in read_jsonl(SEEDS / "replies" / "gold.jsonl")}

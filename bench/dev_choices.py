@@ -140,7 +140,7 @@ def related_tasks(featurizer: Featurizer) -> Callable[[list[dict]], np.ndarray]:
         "sdqc": [r for name in ("2017-train", "2017-dev", "2019-train") for r in corpora.rumoureval(name) if r["thread"] not in held],
         "abcd": [dict(r, thread=r["context"]) for r in corpora.agreement("abcd-dev")],
     }
-    models, out_of_fold = [], {}
+    models = []  # (SVM, out-of-fold scores by text) per task
     for name, rows in tasks.items():
         X = featurizer.transform(rows)
         y = np.array([r["label"] for r in rows])
@@ -150,14 +150,13 @@ def related_tasks(featurizer: Featurizer) -> Callable[[list[dict]], np.ndarray]:
         for train_idx, test_idx in GroupKFold(5).split(X, y, [r["thread"] for r in rows]):
             fold = LinearSVC(C=build_default.TONE_C, max_iter=3000, random_state=build_default.SEED).fit(X[train_idx], y[train_idx])
             oof[test_idx] = fold.decision_function(X[test_idx]).reshape(len(test_idx), width)
-        models.append(svm)
-        out_of_fold[name] = {r["text"]: oof[i] for i, r in enumerate(rows)}
+        models.append((svm, {r["text"]: oof[i] for i, r in enumerate(rows)}))
         print(f"related task {name}: {len(rows)} rows, {width} scores", flush=True)
 
     def scores(rows: list[dict]) -> np.ndarray:
         X = featurizer.transform(rows)
         parts = []
-        for (name, table), svm in zip(out_of_fold.items(), models):
+        for svm, table in models:
             full = svm.decision_function(X).reshape(len(rows), -1)
             parts.append(np.array([table.get(r["text"], full[i]) for i, r in enumerate(rows)]))
         return np.hstack(parts)

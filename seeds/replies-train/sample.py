@@ -112,5 +112,6 @@ def write_files(drawn: list[list[dict]], check: list[dict], labellers: tuple[str
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out), encoding="utf-8")
         print(f"{path.name}: {len(out)} replies ({len(rows)} to label, {len(check_rows)} check), {len(by_thread)} threads")
 
+
 if __name__ == "__main__":
     main()
