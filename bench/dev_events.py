@@ -1,0 +1,205 @@
+"""Leave one news event out: the default model's choices, measured on every real reply we labelled.
+
+    python bench/dev_events.py                      # every variant: about 20 minutes on two cores
+    python bench/dev_events.py --only "C = "        # the first variant and those whose name contains the text
+
+bench/dev_choices.py scores a choice on 321 dev replies, where a bootstrap 95% interval is
+about ±0.05: most choices fall inside it. This script scores on every real reply labelled
+in our buckets outside the benchmark's test threads: the dev threads of seeds/replies and
+both rounds of seeds/replies-train (3,638 replies). Each reply is scored by a model that
+saw no reply of its event, which is what the default model meets on a user's thread:
+
+  event   the month of the source tweet (RumourEval 2017's news events: Ferguson, Ottawa
+          and Essien, Prince in Toronto, Sydney siege, Charlie Hebdo, Germanwings and Putin,
+          one 2016 thread), or for Reddit threads (one post each, on many topics) one of
+          three groups by thread id
+
+For each event the model trains on the variant's sources, less their replies of that event,
+each source with the same total weight (as models/build_default.py weighs them), and labels
+the replies of the held-out event. The predictions of all events
+are pooled into one macro-F1 over supportive / critical / off-topic, with a bootstrap
+interval over threads (and, for each later variant, of its
+difference from the first on the same resamples). Choices made here are cross-validation on training rows: no test set
+of bench/replies.py is read. Results go to stdout and bench/results/dev_events{,_only}.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+import zlib
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed
+from sklearn.svm import LinearSVC
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "models"))
+
+import build_default  # noqa: E402
+import corpora  # noqa: E402
+from stance.features import Featurizer  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+TWITTER_EPOCH_MS = 1288834974657  # tweet ids carry their time since this instant (snowflake ids)
+REDDIT_GROUPS = 3
+BOOTSTRAP = 1000
+JOBS = 2  # held-out events fitted in parallel
+
+# Sources by name (read in sources()). Those in EVENT_SOURCES carry RumourEval threads: a
+# fold drops their rows of the held-out event. "awtp" is train and dev, as the build has it.
+SHIPPED = ("iac", "awtp", "written", "written2", "clear-dev", "replies-dev", "round1")
+EVENT_SOURCES = {"replies-dev", "round1", "round2", "rounds", "rumoureval"}
+# (name, training sources, C); the first is the reference of every other row, and runs
+# with --only too.
+VARIANTS = [
+    ("shipped setup", SHIPPED, 0.3),
+    ("  + second round, its own source", SHIPPED + ("round2",), 0.3),
+    ("  + second round, one source with the first", tuple(s for s in SHIPPED if s != "round1") + ("rounds",), 0.3),
+    ("  C = 0.1", SHIPPED, 0.1),
+    ("  C = 1", SHIPPED, 1.0),
+    ("  without written replies", tuple(s for s in SHIPPED if not s.startswith("written")), 0.3),
+    ("  without IAC and AWTP", tuple(s for s in SHIPPED if s not in ("iac", "awtp")), 0.3),
+    ("  real replies only", ("replies-dev", "round1"), 0.3),
+    ("  no real replies", tuple(s for s in SHIPPED if s not in EVENT_SOURCES), 0.3),
+    ("  + third batch of written replies (seeds/written/batch3)", SHIPPED + ("written3",), 0.3),
+    ("  + ABCD (CreateDebate agree / disagree)", SHIPPED + ("abcd",), 0.3),
+    ("  + RumourEval 2017 train, SDQC mapped to buckets", SHIPPED + ("rumoureval",), 0.3),
+]
+
+
+def event_of(thread: str) -> str:
+    """The news event of a RumourEval thread: the month of its source tweet, or a Reddit group."""
+    if thread.isdigit():
+        ms = (int(thread) >> 22) + TWITTER_EPOCH_MS
+        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("twitter %Y-%m")
+    return f"reddit {zlib.crc32(thread.encode()) % REDDIT_GROUPS}"
+
+
+def sources(names: set[str]) -> dict[str, list[dict]]:
+    """The named training sources; the benchmark's test threads are never among them."""
+    readers = {
+        "iac": lambda: corpora.agreement("iac-train") + corpora.agreement("iac-dev"),
+        "awtp": lambda: corpora.agreement("awtp-train") + corpora.agreement("awtp-dev"),
+        "abcd": lambda: corpora.agreement("abcd-dev"),
+        "written": lambda: corpora.written(),
+        "written2": lambda: corpora.written("batch2"),
+        "written3": lambda: corpora.written("batch3"),
+        "clear-dev": lambda: corpora.clearcut("dev"),
+        "replies-dev": lambda: corpora.replies("dev"),
+        "round1": lambda: corpora.replies_train("abcd"),
+        "round2": lambda: corpora.replies_train("efgh"),
+        "rounds": lambda: corpora.replies_train("abcdefgh"),
+        "rumoureval": lambda: [r for r in corpora.rumoureval("2017-train", labels="buckets") if r["thread"] not in held],
+    }
+    held = corpora.labelled_threads()  # the hand-labelled threads (dev and test) keep their own labels
+    return {name: read() for name, read in readers.items() if name in names}
+
+
+def thread_bootstrap(gold: np.ndarray, predicted: np.ndarray, threads: np.ndarray) -> np.ndarray:
+    """Macro-F1 on BOOTSTRAP resamples of whole threads (the same resamples on every call)."""
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(build_default.SEED)
+    names, index = np.unique(threads, return_inverse=True)
+    members = [np.flatnonzero(index == i) for i in range(len(names))]
+    values = []
+    for _ in range(BOOTSTRAP):
+        rows = np.concatenate([members[i] for i in rng.integers(len(names), size=len(names))])
+        values.append(f1_score(gold[rows], predicted[rows], labels=list(corpora.BUCKETS), average="macro"))
+    return np.array(values)
+
+
+def fit_svm(parts: list[tuple[list[str], sp.csr_matrix]], C: float) -> LinearSVC:
+    """The build's stance SVM (class-weighted, each source the same total weight); its
+    decision is the model's, since calibration scales all scores by one factor."""
+    X = sp.vstack([Xp for _, Xp in parts], format="csr")
+    y = [label for labels, _ in parts for label in labels]
+    weights = np.concatenate([np.full(len(labels), len(y) / (len(parts) * len(labels))) for labels, _ in parts])
+    svm = LinearSVC(C=C, class_weight="balanced", max_iter=5000, random_state=build_default.SEED)
+    return svm.fit(X, y, sample_weight=weights)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", metavar="TEXT", help="run only the variants whose name contains TEXT (repeatable)")
+    args = parser.parse_args()
+    variants = [v for i, v in enumerate(VARIANTS) if i == 0 or not args.only or any(text in v[0] for text in args.only)]
+    if len(variants) == 1 and args.only and not any(text in VARIANTS[0][0] for text in args.only):
+        parser.error("--only matches no variant; the names are in VARIANTS at the top of this script")
+    started = time.perf_counter()
+    texts = list(corpora.unlabelled_texts())
+    featurizer = Featurizer().fit(texts)
+    print(f"featurizer fitted on {len(texts)} unlabelled texts ({time.perf_counter() - started:.0f} s)", flush=True)
+    tone_coef, tone_intercept, _ = build_default.fit_tone(featurizer, print)
+
+    def features(rows: list[dict]) -> sp.csr_matrix:
+        X = featurizer.transform(rows)
+        return sp.hstack([X, sp.csr_matrix(build_default.TONE_SCALE * (X @ tone_coef.T + tone_intercept))], format="csr")
+
+    data = sources({name for _, names, _ in variants for name in names} | {"replies-dev", "round1", "round2"})
+    scored = data["replies-dev"] + data["round1"] + data["round2"]  # every variant is scored on these
+    events = np.array([event_of(r["thread"]) for r in scored])
+    groups = {name: (rows, features(rows)) for name, rows in data.items()}
+    row_events = {name: np.array([event_of(r["thread"]) for r in rows]) for name, rows in data.items() if name in EVENT_SOURCES}
+    scored_X = sp.vstack([groups[name][1] for name in ("replies-dev", "round1", "round2")], format="csr")
+    gold = np.array([r["label"] for r in scored])
+    threads = np.array([r["thread"] for r in scored])
+    counts = {str(e): int((events == e).sum()) for e in sorted(set(events))}
+    print(f"{len(scored)} real replies in {len(counts)} events: {counts}", flush=True)
+
+    results = []
+    for name, names, C in variants:
+        def without_event(event: str) -> list[tuple[list[str], sp.csr_matrix]]:
+            parts = []
+            for p in names:
+                rows, X = groups[p]
+                keep = np.flatnonzero(row_events[p] != event) if p in EVENT_SOURCES else np.arange(len(rows))
+                parts.append(([rows[i]["label"] for i in keep], X[keep]))
+            return parts
+
+        fitted = Parallel(n_jobs=JOBS)(delayed(fit_svm)(without_event(event), C) for event in counts)
+        predicted = np.empty(len(scored), dtype=object)
+        for event, svm in zip(counts, fitted):
+            held = events == event
+            predicted[held] = svm.predict(scored_X[held])
+        score = build_default.macro_f1(list(gold), list(predicted))
+        samples = thread_bootstrap(gold, predicted.astype(str), threads)
+        low, high = np.percentile(samples, [2.5, 97.5])
+        # The difference from the first variant on the same resamples: paired, so tighter.
+        first = samples if not results else results[0]["samples"]
+        diff_low, diff_high = np.percentile(samples - first, [2.5, 97.5])
+        by_event = {e: build_default.macro_f1(list(gold[events == e]), list(predicted[events == e])) for e in counts}
+        results.append({"variant": name, "macro_f1": score, "low": float(low), "high": float(high),
+                        "difference": score - (results[0]["macro_f1"] if results else score),
+                        "difference_low": float(diff_low), "difference_high": float(diff_high), "by_event": by_event, "samples": samples})
+        print(f"{name:50s} {score:.3f} [{low:.3f}, {high:.3f}]  {results[-1]['difference']:+.3f} [{diff_low:+.3f}, {diff_high:+.3f}]  "
+              + " ".join(f"{v:.2f}" for v in by_event.values()) + f"  ({time.perf_counter() - started:.0f} s)", flush=True)
+    for r in results:
+        del r["samples"]
+
+    lines = ["| variant | macro-F1 | 95% interval | against the first row | " + " | ".join(counts) + " |",
+             "|---|---:|---|---|" + "---:|" * len(counts),
+             "| replies | | | | " + " | ".join(str(n) for n in counts.values()) + " |"]
+    lines += [f"| {r['variant']} | {r['macro_f1']:.3f} | {r['low']:.3f}–{r['high']:.3f} | "
+              f"{r['difference']:+.3f} ({r['difference_low']:+.3f} to {r['difference_high']:+.3f}) | "
+              + " | ".join(f"{v:.3f}" for v in r["by_event"].values()) + " |" for r in results]
+    table = "\n".join(lines) + "\n"
+    RESULTS.mkdir(exist_ok=True)
+    stem = "dev_events_only" if args.only else "dev_events"
+    command = shlex.join(["python", "bench/dev_events.py", *sys.argv[1:]])
+    (RESULTS / f"{stem}.json").write_text(json.dumps({"command": command, "events": counts, "results": results}, indent=1) + "\n")
+    (RESULTS / f"{stem}.md").write_text(f"`{command}`\n\n" + table)
+    print(table)
+    print(f"{time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
