@@ -57,8 +57,9 @@ JOBS = 2  # held-out events fitted in parallel
 # fold drops their rows of the held-out event. "awtp" is train and dev, as the build has it.
 SHIPPED = ("iac", "awtp", "written", "written2", "clear-dev", "replies-dev", "round1")
 EVENT_SOURCES = {"replies-dev", "round1", "round2", "rounds", "rumoureval"}
-# (name, training sources, C); the first is the reference of every other row, and runs
-# with --only too.
+# (name, training sources, C[, options]); the first is the reference of every other row, and
+# runs with --only too. Options: "unweighted" drops the SVM's class weights, "no-tone" the 30
+# tone scores.
 VARIANTS = [
     ("shipped setup", SHIPPED, 0.3),
     ("  + second round, its own source", SHIPPED + ("round2",), 0.3),
@@ -70,6 +71,8 @@ VARIANTS = [
     ("  real replies only", ("replies-dev", "round1"), 0.3),
     ("  no real replies", tuple(s for s in SHIPPED if s not in EVENT_SOURCES), 0.3),
     ("  + third batch of written replies (seeds/written/batch3)", SHIPPED + ("written3",), 0.3),
+    ("  without class weights", SHIPPED, 0.3, "unweighted"),
+    ("  without tone scores", SHIPPED, 0.3, "no-tone"),
     ("  + ABCD (CreateDebate agree / disagree)", SHIPPED + ("abcd",), 0.3),
     ("  + RumourEval 2017 train, SDQC mapped to buckets", SHIPPED + ("rumoureval",), 0.3),
 ]
@@ -117,13 +120,13 @@ def thread_bootstrap(gold: np.ndarray, predicted: np.ndarray, threads: np.ndarra
     return np.array(values)
 
 
-def fit_svm(parts: list[tuple[list[str], sp.csr_matrix]], C: float) -> LinearSVC:
+def fit_svm(parts: list[tuple[list[str], sp.csr_matrix]], C: float, class_weight: str | None = "balanced") -> LinearSVC:
     """The build's stance SVM (class-weighted, each source the same total weight); its
     decision is the model's, since calibration scales all scores by one factor."""
     X = sp.vstack([Xp for _, Xp in parts], format="csr")
     y = [label for labels, _ in parts for label in labels]
     weights = np.concatenate([np.full(len(labels), len(y) / (len(parts) * len(labels))) for labels, _ in parts])
-    svm = LinearSVC(C=C, class_weight="balanced", max_iter=5000, random_state=build_default.SEED)
+    svm = LinearSVC(C=C, class_weight=class_weight, max_iter=5000, random_state=build_default.SEED)
     return svm.fit(X, y, sample_weight=weights)
 
 
@@ -144,7 +147,7 @@ def main() -> None:
         X = featurizer.transform(rows)
         return sp.hstack([X, sp.csr_matrix(build_default.TONE_SCALE * (X @ tone_coef.T + tone_intercept))], format="csr")
 
-    data = sources({name for _, names, _ in variants for name in names} | {"replies-dev", "round1", "round2"})
+    data = sources({name for _, names, *_ in variants for name in names} | {"replies-dev", "round1", "round2"})
     scored = data["replies-dev"] + data["round1"] + data["round2"]  # every variant is scored on these
     events = np.array([event_of(r["thread"]) for r in scored])
     groups = {name: (rows, features(rows)) for name, rows in data.items()}
@@ -156,20 +159,23 @@ def main() -> None:
     print(f"{len(scored)} real replies in {len(counts)} events: {counts}", flush=True)
 
     results = []
-    for name, names, C in variants:
+    for name, names, C, *options in variants:
+        columns = slice(None, -len(tone_intercept)) if "no-tone" in options else slice(None)
+        class_weight = None if "unweighted" in options else "balanced"
+
         def without_event(event: str) -> list[tuple[list[str], sp.csr_matrix]]:
             parts = []
             for p in names:
                 rows, X = groups[p]
                 keep = np.flatnonzero(row_events[p] != event) if p in EVENT_SOURCES else np.arange(len(rows))
-                parts.append(([rows[i]["label"] for i in keep], X[keep]))
+                parts.append(([rows[i]["label"] for i in keep], X[keep][:, columns]))
             return parts
 
-        fitted = Parallel(n_jobs=JOBS)(delayed(fit_svm)(without_event(event), C) for event in counts)
+        fitted = Parallel(n_jobs=JOBS)(delayed(fit_svm)(without_event(event), C, class_weight) for event in counts)
         predicted = np.empty(len(scored), dtype=object)
         for event, svm in zip(counts, fitted):
             held = events == event
-            predicted[held] = svm.predict(scored_X[held])
+            predicted[held] = svm.predict(scored_X[held][:, columns])
         score = build_default.macro_f1(list(gold), list(predicted))
         samples = thread_bootstrap(gold, predicted.astype(str), threads)
         low, high = np.percentile(samples, [2.5, 97.5])
