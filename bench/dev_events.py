@@ -1,6 +1,6 @@
 """Leave one news event out: the default model's choices, measured on every real reply we labelled.
 
-    python bench/dev_events.py                      # every variant: about 20 minutes on two cores
+    python bench/dev_events.py                      # every variant: about 1.5 hours on two cores
     python bench/dev_events.py --only "C = "        # the first variant and those whose name contains the text
 
 bench/dev_choices.py scores a choice on 321 dev replies, where a bootstrap 95% interval is
@@ -16,11 +16,11 @@ saw no reply of its event, which is what the default model meets on a user's thr
 
 For each event the model trains on the variant's sources, less their replies of that event,
 each source with the same total weight (as models/build_default.py weighs them), and labels
-the replies of the held-out event. The predictions of all events
-are pooled into one macro-F1 over supportive / critical / off-topic, with a bootstrap
-interval over threads (and, for each later variant, of its
-difference from the first on the same resamples). Choices made here are cross-validation on training rows: no test set
-of bench/replies.py is read. Results go to stdout and bench/results/dev_events{,_only}.{json,md}.
+the replies of the held-out event. The predictions of all events are pooled into one
+macro-F1 over supportive / critical / off-topic, with a bootstrap interval over threads and,
+for each later variant, one of its difference from the first on the same resamples.
+Choices made here are cross-validation on training rows: no test set of bench/replies.py is
+read. Results go to stdout and bench/results/dev_events{,_only}.{json,md}.
 """
 
 from __future__ import annotations
@@ -121,8 +121,8 @@ def thread_bootstrap(gold: np.ndarray, predicted: np.ndarray, threads: np.ndarra
 
 
 def fit_svm(parts: list[tuple[list[str], sp.csr_matrix]], C: float, class_weight: str | None = "balanced") -> LinearSVC:
-    """The build's stance SVM (class-weighted, each source the same total weight); its
-    decision is the model's, since calibration scales all scores by one factor."""
+    """The build's stance SVM (class-weighted unless told not to, each source the same total
+    weight); its decision is the model's, since calibration scales all scores by one factor."""
     X = sp.vstack([Xp for _, Xp in parts], format="csr")
     y = [label for labels, _ in parts for label in labels]
     weights = np.concatenate([np.full(len(labels), len(y) / (len(parts) * len(labels))) for labels, _ in parts])
