@@ -207,13 +207,9 @@ def dev_sets() -> dict[str, list[dict]]:
     return {"replies-dev": corpora.replies("dev"), "clear-dev": corpora.clearcut("dev"), "awtp-dev": corpora.agreement("awtp-dev")}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", action="append", metavar="TEXT", help="run only the variants whose name contains TEXT (repeatable)")
-    args = parser.parse_args()
-    variants = [v for v in VARIANTS if not args.only or any(text in v[0] for text in args.only)]
-    if not variants:
-        parser.error("--only matches no variant; the names are in VARIANTS at the top of this script")
+def fitted_features() -> tuple[Featurizer, int, Callable[[list[dict]], tuple[sp.csr_matrix, sp.csr_matrix]]]:
+    """The build's featurizer (idf from the unlabelled texts) and tone models: the featurizer,
+    the number of tone scores, and a function giving rows' features without and with them."""
     started = time.perf_counter()
     texts = list(corpora.unlabelled_texts())
     featurizer = Featurizer().fit(texts)
@@ -223,6 +219,19 @@ def main() -> None:
     def blocks(rows: list[dict]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         X = featurizer.transform(rows)
         return X, sp.hstack([X, sp.csr_matrix(build_default.TONE_SCALE * (X @ tone_coef.T + tone_intercept))], format="csr")
+
+    return featurizer, len(tone_intercept), blocks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", metavar="TEXT", help="run only the variants whose name contains TEXT (repeatable)")
+    args = parser.parse_args()
+    variants = [v for v in VARIANTS if not args.only or any(text in v[0] for text in args.only)]
+    if not variants:
+        parser.error("--only matches no variant; the names are in VARIANTS at the top of this script")
+    started = time.perf_counter()
+    featurizer, _, blocks = fitted_features()
 
     needed = {part for variant in variants for part in variant[1]}  # the mismatched rows come from iac and awtp-train, in every variant
     train = {name: (rows, blocks(rows)) for name, read in sources().items() if name in needed for rows in [read()]}

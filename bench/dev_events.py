@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "models"))
 
 import build_default  # noqa: E402
 import corpora  # noqa: E402
-from stance.features import Featurizer  # noqa: E402
+import dev_choices  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 TWITTER_EPOCH_MS = 1288834974657  # tweet ids carry their time since this instant (snowflake ids)
@@ -138,14 +138,10 @@ def main() -> None:
     if len(variants) == 1 and args.only and not any(text in VARIANTS[0][0] for text in args.only):
         parser.error("--only matches no variant; the names are in VARIANTS at the top of this script")
     started = time.perf_counter()
-    texts = list(corpora.unlabelled_texts())
-    featurizer = Featurizer().fit(texts)
-    print(f"featurizer fitted on {len(texts)} unlabelled texts ({time.perf_counter() - started:.0f} s)", flush=True)
-    tone_coef, tone_intercept, _ = build_default.fit_tone(featurizer, print)
+    _, tone_scores, blocks = dev_choices.fitted_features()
 
     def features(rows: list[dict]) -> sp.csr_matrix:
-        X = featurizer.transform(rows)
-        return sp.hstack([X, sp.csr_matrix(build_default.TONE_SCALE * (X @ tone_coef.T + tone_intercept))], format="csr")
+        return blocks(rows)[1]  # the features and the tone scores
 
     data = sources({name for _, names, *_ in variants for name in names} | {"replies-dev", "round1", "round2"})
     scored = data["replies-dev"] + data["round1"] + data["round2"]  # every variant is scored on these
@@ -160,7 +156,7 @@ def main() -> None:
 
     results = []
     for name, names, C, *options in variants:
-        columns = slice(None, -len(tone_intercept)) if "no-tone" in options else slice(None)
+        columns = slice(None, -tone_scores) if "no-tone" in options else slice(None)
         class_weight = None if "unweighted" in options else "balanced"
 
         def without_event(event: str) -> list[tuple[list[str], sp.csr_matrix]]:
