@@ -17,8 +17,9 @@ saw no reply of its event, which is what the default model meets on a user's thr
 For each event the model trains on the variant's sources, less their replies of that event,
 each source with the same total weight (as models/build_default.py weighs them), and labels
 the replies of the held-out event. The predictions of all events are pooled into one
-macro-F1 over supportive / critical / off-topic, with a bootstrap interval over threads and,
-for each later variant, one of its difference from the first on the same resamples.
+macro-F1 over supportive / critical / off-topic (and an F1 per class), with a bootstrap
+interval over threads and, for each later variant, one of its difference from the first on
+the same resamples.
 Choices made here are cross-validation on training rows: no test set of bench/replies.py is
 read. Results go to stdout and bench/results/dev_events{,_only}.{json,md}.
 """
@@ -37,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
+from sklearn.metrics import f1_score
 from sklearn.svm import LinearSVC
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +61,8 @@ SHIPPED = ("iac", "awtp", "written", "written2", "clear-dev", "replies-dev", "ro
 EVENT_SOURCES = {"replies-dev", "round1", "round2", "rounds", "rumoureval"}
 # (name, training sources, C[, options]); the first is the reference of every other row, and
 # runs with --only too. Options: "unweighted" drops the SVM's class weights, "no-tone" the 30
-# tone scores.
+# tone scores; "context-cosine" and "tone-pairs" add features of the (post, reply) pair
+# (see pair_features).
 VARIANTS = [
     ("shipped setup", SHIPPED, 0.3),
     ("  + second round, its own source", SHIPPED + ("round2",), 0.3),
@@ -75,7 +78,16 @@ VARIANTS = [
     ("  without tone scores", SHIPPED, 0.3, "no-tone"),
     ("  + ABCD (CreateDebate agree / disagree)", SHIPPED + ("abcd",), 0.3),
     ("  + RumourEval 2017 train, SDQC mapped to buckets", SHIPPED + ("rumoureval",), 0.3),
+    ("  + cosine of reply and post, banded", SHIPPED, 0.3, "context-cosine"),
+    ("  + products of post tone and reply tone", SHIPPED, 0.3, "tone-pairs"),
+    ("  + both pair features", SHIPPED, 0.3, "context-cosine", "tone-pairs"),
 ]
+# Pair features: band edges of the reply-post cosine (word block, character block), the
+# number of tone scores paired (sentiment 3, emotion 4, irony, offensive, hate) and the
+# scale of every pair column against the features' unit-norm blocks.
+COSINE_EDGES = {"words": (1e-9, 0.05, 0.1, 0.2, 0.35), "characters": (0.1, 0.2, 0.3, 0.4, 0.5)}
+PAIRED_TONES = 10
+PAIR_SCALE = {"context-cosine": 0.2, "tone-pairs": 0.3}
 
 
 def event_of(thread: str) -> str:
@@ -108,8 +120,6 @@ def sources(names: set[str]) -> dict[str, list[dict]]:
 
 def thread_bootstrap(gold: np.ndarray, predicted: np.ndarray, threads: np.ndarray) -> np.ndarray:
     """Macro-F1 on BOOTSTRAP resamples of whole threads (the same resamples on every call)."""
-    from sklearn.metrics import f1_score
-
     rng = np.random.default_rng(build_default.SEED)
     names, index = np.unique(threads, return_inverse=True)
     members = [np.flatnonzero(index == i) for i in range(len(names))]
@@ -118,6 +128,39 @@ def thread_bootstrap(gold: np.ndarray, predicted: np.ndarray, threads: np.ndarra
         rows = np.concatenate([members[i] for i in rng.integers(len(names), size=len(names))])
         values.append(f1_score(gold[rows], predicted[rows], labels=list(corpora.BUCKETS), average="macro"))
     return np.array(values)
+
+
+def pair_features(option: str, rows: list[dict], X: sp.csr_matrix, posts: dict[str, sp.csr_matrix], block: int, tones: int) -> sp.csr_matrix:
+    """Columns that see the reply and its post together (rows without a post get zeros).
+
+    ``X`` is the rows' features with tone scores; ``posts`` the same for each post text;
+    ``block`` the width of one feature block. "context-cosine": the cosine of reply and post
+    in the word block and in the character block (both unit-norm), each as a one-hot band;
+    "tone-pairs": every product of the post's and the reply's first PAIRED_TONES tone
+    scores, and the post's scores themselves.
+    """
+    n, scale = len(rows), PAIR_SCALE[option]
+    with_post = [i for i, r in enumerate(rows) if r.get("context")]
+    post = sp.vstack([posts[rows[i]["context"]] for i in with_post], format="csr") if with_post else None
+    if option == "context-cosine":
+        bands = []
+        for b, edges in enumerate(COSINE_EDGES.values()):
+            cosine = np.zeros(n)
+            if with_post:
+                span = slice(b * block, (b + 1) * block)
+                cosine[with_post] = np.asarray(X[with_post][:, span].multiply(post[:, span]).sum(axis=1)).ravel()
+            band = np.searchsorted(np.asarray(edges), cosine, side="right")
+            bands.append(sp.csr_matrix((np.full(n, scale), (np.arange(n), band)), shape=(n, len(edges) + 1)))
+        return sp.hstack(bands, format="csr")
+    if option == "tone-pairs":
+        first = X.shape[1] - tones
+        reply_tone = X[:, first:first + PAIRED_TONES].toarray()
+        post_tone = np.zeros((n, PAIRED_TONES))
+        if with_post:
+            post_tone[with_post] = post[:, first:first + PAIRED_TONES].toarray()
+        products = (post_tone[:, :, None] * reply_tone[:, None, :]).reshape(n, -1)
+        return sp.csr_matrix(scale * np.hstack([products, post_tone]))
+    raise ValueError(f"unknown pair option {option!r}")
 
 
 def fit_svm(parts: list[tuple[list[str], sp.csr_matrix]], C: float, class_weight: str | None = "balanced") -> LinearSVC:
@@ -138,7 +181,7 @@ def main() -> None:
     if len(variants) == 1 and args.only and not any(text in VARIANTS[0][0] for text in args.only):
         parser.error("--only matches no variant; the names are in VARIANTS at the top of this script")
     started = time.perf_counter()
-    _, tone_scores, blocks = dev_choices.fitted_features()
+    featurizer, tone_scores, blocks = dev_choices.fitted_features()
 
     def features(rows: list[dict]) -> sp.csr_matrix:
         return blocks(rows)[1]  # the features and the tone scores
@@ -148,21 +191,32 @@ def main() -> None:
     events = np.array([event_of(r["thread"]) for r in scored])
     groups = {name: (rows, features(rows)) for name, rows in data.items()}
     row_events = {name: np.array([event_of(r["thread"]) for r in rows]) for name, rows in data.items() if name in EVENT_SOURCES}
-    scored_X = sp.vstack([groups[name][1] for name in ("replies-dev", "round1", "round2")], format="csr")
     gold = np.array([r["label"] for r in scored])
     threads = np.array([r["thread"] for r in scored])
     counts = {str(e): int((events == e).sum()) for e in sorted(set(events))}
     print(f"{len(scored)} real replies in {len(counts)} events: {counts}", flush=True)
+    needs_posts = any(option in PAIR_SCALE for v in variants for option in v[3:])
+    post_texts = sorted({r["context"] for rows, _ in groups.values() for r in rows if r.get("context")}) if needs_posts else []
+    posts = dict(zip(post_texts, features([{"text": t} for t in post_texts]))) if post_texts else {}
 
     results = []
     for name, names, C, *options in variants:
         columns = slice(None, -tone_scores) if "no-tone" in options else slice(None)
         class_weight = None if "unweighted" in options else "balanced"
+        pairs = [o for o in options if o in PAIR_SCALE]
+
+        def with_pairs(rows: list[dict], X: sp.csr_matrix) -> sp.csr_matrix:
+            if not pairs:
+                return X
+            return sp.hstack([X] + [pair_features(o, rows, X, posts, featurizer.n_features, tone_scores) for o in pairs], format="csr")
+
+        matrices = {p: with_pairs(*groups[p]) for p in set(names) | {"replies-dev", "round1", "round2"}}
+        variant_X = sp.vstack([matrices[p] for p in ("replies-dev", "round1", "round2")], format="csr")
 
         def without_event(event: str) -> list[tuple[list[str], sp.csr_matrix]]:
             parts = []
             for p in names:
-                rows, X = groups[p]
+                rows, X = groups[p][0], matrices[p]
                 keep = np.flatnonzero(row_events[p] != event) if p in EVENT_SOURCES else np.arange(len(rows))
                 parts.append(([rows[i]["label"] for i in keep], X[keep][:, columns]))
             return parts
@@ -171,7 +225,7 @@ def main() -> None:
         predicted = np.empty(len(scored), dtype=object)
         for event, svm in zip(counts, fitted):
             held = events == event
-            predicted[held] = svm.predict(scored_X[held][:, columns])
+            predicted[held] = svm.predict(variant_X[held][:, columns])
         score = build_default.macro_f1(list(gold), list(predicted))
         samples = thread_bootstrap(gold, predicted.astype(str), threads)
         low, high = np.percentile(samples, [2.5, 97.5])
@@ -179,20 +233,23 @@ def main() -> None:
         first = samples if not results else results[0]["samples"]
         diff_low, diff_high = np.percentile(samples - first, [2.5, 97.5])
         by_event = {e: build_default.macro_f1(list(gold[events == e]), list(predicted[events == e])) for e in counts}
+        by_class = dict(zip(corpora.BUCKETS, f1_score(gold, predicted.astype(str), labels=list(corpora.BUCKETS), average=None).tolist()))
         results.append({"variant": name, "macro_f1": score, "low": float(low), "high": float(high),
                         "difference": score - (results[0]["macro_f1"] if results else score),
-                        "difference_low": float(diff_low), "difference_high": float(diff_high), "by_event": by_event, "samples": samples})
+                        "difference_low": float(diff_low), "difference_high": float(diff_high), "by_event": by_event, "by_class": by_class, "samples": samples})
         print(f"{name:50s} {score:.3f} [{low:.3f}, {high:.3f}]  {results[-1]['difference']:+.3f} [{diff_low:+.3f}, {diff_high:+.3f}]  "
               + " ".join(f"{v:.2f}" for v in by_event.values()) + f"  ({time.perf_counter() - started:.0f} s)", flush=True)
     for r in results:
         del r["samples"]
 
-    lines = ["| variant | macro-F1 | 95% interval | against the first row | " + " | ".join(counts) + " |",
-             "|---|---:|---|---|" + "---:|" * len(counts),
-             "| replies | | | | " + " | ".join(str(n) for n in counts.values()) + " |"]
+    classes = [f"F1 {c}" for c in corpora.BUCKETS]
+    class_counts = [str(int((gold == c).sum())) for c in corpora.BUCKETS]
+    lines = ["| variant | macro-F1 | 95% interval | against the first row | " + " | ".join(classes + list(counts)) + " |",
+             "|---|---:|---|---|" + "---:|" * (len(classes) + len(counts)),
+             "| replies | | | | " + " | ".join(class_counts + [str(n) for n in counts.values()]) + " |"]
     lines += [f"| {r['variant']} | {r['macro_f1']:.3f} | {r['low']:.3f}–{r['high']:.3f} | "
               f"{r['difference']:+.3f} ({r['difference_low']:+.3f} to {r['difference_high']:+.3f}) | "
-              + " | ".join(f"{v:.3f}" for v in r["by_event"].values()) + " |" for r in results]
+              + " | ".join(f"{v:.3f}" for v in [*r["by_class"].values(), *r["by_event"].values()]) + " |" for r in results]
     table = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     stem = "dev_events_only" if args.only else "dev_events"
