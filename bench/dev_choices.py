@@ -82,6 +82,7 @@ VARIANTS = [
     ("  shipped, + related-task scores (RumourEval SDQC, CreateDebate agree/disagree)", SHIPPED + ("replies-train",), True, True, 0.3, "related"),
     ("  shipped, without the context-overlap bands", SHIPPED + ("replies-train",), True, True, 0.3, "no-overlap-band"),
     ("  shipped, + every feature again, scaled by a news-post score", SHIPPED + ("replies-train",), True, True, 0.3, "post-kind"),
+    ("  shipped, + pair features of post and reply (cosine bands, tone products)", SHIPPED + ("replies-train",), True, True, 0.3, "pairs"),
 ]
 MISMATCHED_ROWS = 2000
 SELF_TRAINING_MIN_PROBA = 0.8
@@ -279,6 +280,19 @@ def main() -> None:
 
             groups = [(rows, with_related(rows, Xs)) for rows, Xs in groups]
             dev_x = {d: (rows, with_related(rows, Xs)) for d, (rows, Xs) in dev.items()}
+        if extra == "pairs":
+            import dev_events  # imports this module: here, not at the top
+
+            texts = sorted({r["context"] for rows, _ in groups + list(dev.values()) for r in rows if r.get("context")})
+            posts = dict(zip(texts, blocks([{"text": t} for t in texts])[1]))
+
+            def with_pairs(rows, Xs):
+                pairs = [dev_events.pair_features(o, rows, Xs[1], posts, featurizer.n_features, Xs[1].shape[1] - Xs[0].shape[1])
+                         for o in ("context-cosine", "tone-pairs")]
+                return tuple(sp.hstack([X, *pairs], format="csr") for X in Xs)
+
+            groups = [(rows, with_pairs(rows, Xs)) for rows, Xs in groups]
+            dev_x = {d: (rows, with_pairs(rows, Xs)) for d, (rows, Xs) in dev.items()}
 
         def fit(groups):
             X = sp.vstack([Xs[tone] for _, Xs in groups], format="csr")
