@@ -32,6 +32,7 @@ import shlex
 import sys
 import time
 import zlib
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -130,6 +131,13 @@ def thread_bootstrap(gold: np.ndarray, predicted: np.ndarray, threads: np.ndarra
     return np.array(values)
 
 
+def post_features(row_lists: Iterable[list[dict]], features: Callable[[list[dict]], sp.csr_matrix]) -> dict[str, sp.csr_matrix]:
+    """The features of every post the rows reply to, keyed by the post's text (what
+    :func:`pair_features` reads)."""
+    texts = sorted({r["context"] for rows in row_lists for r in rows if r.get("context")})
+    return dict(zip(texts, features([{"text": t} for t in texts]))) if texts else {}
+
+
 def pair_features(option: str, rows: list[dict], X: sp.csr_matrix, posts: dict[str, sp.csr_matrix], block: int, tones: int) -> sp.csr_matrix:
     """Columns that see the reply and its post together (rows without a post get zeros).
 
@@ -196,8 +204,7 @@ def main() -> None:
     counts = {str(e): int((events == e).sum()) for e in sorted(set(events))}
     print(f"{len(scored)} real replies in {len(counts)} events: {counts}", flush=True)
     needs_posts = any(option in PAIR_SCALE for v in variants for option in v[3:])
-    post_texts = sorted({r["context"] for rows, _ in groups.values() for r in rows if r.get("context")}) if needs_posts else []
-    posts = dict(zip(post_texts, features([{"text": t} for t in post_texts]))) if post_texts else {}
+    posts = post_features((rows for rows, _ in groups.values()), features) if needs_posts else {}
 
     results = []
     for name, names, C, *options in variants:
