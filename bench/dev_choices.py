@@ -14,7 +14,9 @@ except the dev sets, and scoring each on the three dev sets:
 None of these is a test set of bench/replies.py, and no test set is read here. The
 table (macro-F1 over supportive / critical / off-topic) goes to stdout and to
 bench/results/dev_choices.{json,md}; with ``--only``, to dev_choices_only.{json,md} with the
-command that made it.
+command that made it. ``--context-cosine`` gives every variant's featurizer the cosine bands
+of reply and post, as the build has them since 12-04 (files get a ``_context_cosine`` suffix);
+the rows recorded in bench/EXPERIMENTS.md before that were made without it.
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")
 # "no-overlap-band" zeroes the four "[context overlap none/low/mid/high]" columns everywhere
 # (the words shared with the post stay); "post-kind" adds a copy of every feature scaled by how
 # news-like the post is (a classifier of posts: the real replies' news posts against the other
-# sources' posts), so words can weigh differently under news and under opinions.
+# sources' posts), so words can weigh differently under news and under opinions; "pairs" adds
+# the two pair features of dev_events.pair_features (the banded cosine of reply and post, and
+# the products of their tone scores), "cosine" the first alone.
 BASE = ("iac", "awtp-train")
 WITH_WRITTEN = BASE + ("written",)
 # The model shipped on 12-03. The names of the rows built on it ("shipped, + ...") and of its
@@ -87,6 +91,7 @@ VARIANTS = [
     ("  shipped, without the context-overlap bands", SHIPPED + ("replies-train",), True, True, 0.3, "no-overlap-band"),
     ("  shipped, + every feature again, scaled by a news-post score", SHIPPED + ("replies-train",), True, True, 0.3, "post-kind"),
     ("  shipped, + pair features of post and reply (cosine bands, tone products)", SHIPPED + ("replies-train",), True, True, 0.3, "pairs"),
+    ("  shipped, + the cosine of reply and post alone (banded)", SHIPPED + ("replies-train",), True, True, 0.3, "cosine"),
 ]
 MISMATCHED_ROWS = 2000
 SELF_TRAINING_MIN_PROBA = 0.8
@@ -212,12 +217,15 @@ def dev_sets() -> dict[str, list[dict]]:
     return {"replies-dev": corpora.replies("dev"), "clear-dev": corpora.clearcut("dev"), "awtp-dev": corpora.agreement("awtp-dev")}
 
 
-def fitted_features() -> tuple[Featurizer, int, Callable[[list[dict]], tuple[sp.csr_matrix, sp.csr_matrix]]]:
-    """The build's featurizer (idf from the unlabelled texts) and tone models: the featurizer,
-    the number of tone scores, and a function giving rows' features without and with them."""
+def fitted_features(**params: object) -> tuple[Featurizer, int, Callable[[list[dict]], tuple[sp.csr_matrix, sp.csr_matrix]]]:
+    """The build's featurizer (idf from the unlabelled texts; ``params`` change its
+    parameters: the build since 12-04 has ``context_cosine=True``, which the scripts' flag
+    --context-cosine gives, while their recorded rows are without it) and tone models: the
+    featurizer, the number of tone scores, and a function giving rows' features without and
+    with them."""
     started = time.perf_counter()
     texts = list(corpora.unlabelled_texts())
-    featurizer = Featurizer().fit(texts)
+    featurizer = Featurizer(**params).fit(texts)
     print(f"featurizer fitted on {len(texts)} unlabelled texts ({time.perf_counter() - started:.0f} s)", flush=True)
     tone_coef, tone_intercept, _ = build_default.fit_tone(featurizer, print)
 
@@ -231,12 +239,14 @@ def fitted_features() -> tuple[Featurizer, int, Callable[[list[dict]], tuple[sp.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", action="append", metavar="TEXT", help="run only the variants whose name contains TEXT (repeatable)")
+    parser.add_argument("--context-cosine", action="store_true",
+                        help="every variant's featurizer also marks the cosine band of reply and post (Featurizer(context_cosine=True))")
     args = parser.parse_args()
     variants = [v for v in VARIANTS if not args.only or any(text in v[0] for text in args.only)]
     if not variants:
         parser.error("--only matches no variant; the names are in VARIANTS at the top of this script")
     started = time.perf_counter()
-    featurizer, _, blocks = fitted_features()
+    featurizer, _, blocks = fitted_features(context_cosine=args.context_cosine)
 
     needed = {part for variant in variants for part in variant[1]}  # the mismatched rows come from iac and awtp-train, in every variant
     train = {name: (rows, blocks(rows)) for name, read in sources().items() if name in needed for rows in [read()]}
@@ -284,14 +294,14 @@ def main() -> None:
 
             groups = [(rows, with_related(rows, Xs)) for rows, Xs in groups]
             dev_x = {d: (rows, with_related(rows, Xs)) for d, (rows, Xs) in dev.items()}
-        if extra == "pairs":
+        if extra in ("pairs", "cosine"):
             import dev_events  # imports this module: here, not at the top
 
             posts = dev_events.post_features((rows for rows, _ in groups + list(dev.values())), lambda rows: blocks(rows)[1])
 
             def with_pairs(rows, Xs):
                 pairs = [dev_events.pair_features(o, rows, Xs[1], posts, featurizer.n_features, Xs[1].shape[1] - Xs[0].shape[1])
-                         for o in ("context-cosine", "tone-pairs")]
+                         for o in (("context-cosine", "tone-pairs") if extra == "pairs" else ("context-cosine",))]
                 return tuple(sp.hstack([X, *pairs], format="csr") for X in Xs)
 
             groups = [(rows, with_pairs(rows, Xs)) for rows, Xs in groups]
@@ -324,7 +334,7 @@ def main() -> None:
     lines += [f"| {r['variant']} | {r['training_rows']} | " + " | ".join(f"{r[d]:.3f}" for d in (*DEV_SETS, "mean")) + " |" for r in results]
     table = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
-    stem = "dev_choices_only" if args.only else "dev_choices"
+    stem = ("dev_choices_only" if args.only else "dev_choices") + ("_context_cosine" if args.context_cosine else "")
     command = shlex.join(["python", "bench/dev_choices.py", *sys.argv[1:]])
     (RESULTS / f"{stem}.json").write_text(json.dumps({"command": command, "results": results}, indent=1) + "\n")
     (RESULTS / f"{stem}.md").write_text(f"`{command}`\n\n" + table)

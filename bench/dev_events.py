@@ -21,7 +21,10 @@ macro-F1 over supportive / critical / off-topic (and an F1 per class), with a bo
 interval over threads and, for each later variant, one of its difference from the first on
 the same resamples.
 Choices made here are cross-validation on training rows: no test set of bench/replies.py is
-read. Results go to stdout and bench/results/dev_events{,_only}.{json,md}.
+read. Results go to stdout and bench/results/dev_events{,_only}.{json,md}; ``--context-cosine``
+gives every variant's featurizer the cosine bands of reply and post, as the build has them
+since 12-04 (``python bench/dev_events.py --only "shipped setup" --context-cosine`` is the
+shipped setup today; files get a ``_context_cosine`` suffix).
 """
 
 from __future__ import annotations
@@ -184,12 +187,14 @@ def fit_svm(parts: list[tuple[list[str], sp.csr_matrix]], C: float, class_weight
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", action="append", metavar="TEXT", help="run only the variants whose name contains TEXT (repeatable)")
+    parser.add_argument("--context-cosine", action="store_true",
+                        help="every variant's featurizer also marks the cosine band of reply and post (Featurizer(context_cosine=True))")
     args = parser.parse_args()
     variants = [v for i, v in enumerate(VARIANTS) if i == 0 or not args.only or any(text in v[0] for text in args.only)]
     if len(variants) == 1 and args.only and not any(text in VARIANTS[0][0] for text in args.only):
         parser.error("--only matches no variant; the names are in VARIANTS at the top of this script")
     started = time.perf_counter()
-    featurizer, tone_scores, blocks = dev_choices.fitted_features()
+    featurizer, tone_scores, blocks = dev_choices.fitted_features(context_cosine=args.context_cosine)
 
     def features(rows: list[dict]) -> sp.csr_matrix:
         return blocks(rows)[1]  # the features and the tone scores
@@ -259,7 +264,7 @@ def main() -> None:
               + " | ".join(f"{v:.3f}" for v in [*r["by_class"].values(), *r["by_event"].values()]) + " |" for r in results]
     table = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
-    stem = "dev_events_only" if args.only else "dev_events"
+    stem = ("dev_events_only" if args.only else "dev_events") + ("_context_cosine" if args.context_cosine else "")
     command = shlex.join(["python", "bench/dev_events.py", *sys.argv[1:]])
     (RESULTS / f"{stem}.json").write_text(json.dumps({"command": command, "events": counts, "results": results}, indent=1) + "\n")
     (RESULTS / f"{stem}.md").write_text(f"`{command}`\n\n" + table)

@@ -18,7 +18,10 @@ peak RSS is that run's alone:
    TweetEval pool has only ~3,000 distinct texts, so in the main dumps nearly every word
    was seen before; real dumps keep bringing new words (names, typos, tags), and new
    words cost both spaCy and stance more (per-word caches start empty for them), and
-   they are what would make memory grow with the dump if nothing bounded it.
+   they are what would make memory grow with the dump if nothing bounded it;
+6. `stance label` on the LARGE dump with each reply's post attached (threads of
+   consecutive replies under 200 posts) against the same replies without posts: what
+   reading the post costs (word overlap, and the cosine bands when the model has them).
 
 Ratios 1 and 2 are measured --repeats times (default 3), the runs of one repeat back to
 back, and the median repeat is reported with every value, because one pair of runs on a
@@ -120,8 +123,11 @@ def tweeteval(split_names: tuple[str, ...]) -> list[dict]:
     return rows
 
 
-def build_dump(path: Path, n: int, rows: list[dict], seed: int = 0, new_words: bool = False) -> Path:
+def build_dump(path: Path, n: int, rows: list[dict], seed: int = 0, new_words: bool = False, posts: int = 0) -> Path:
+    """n replies drawn from ``rows``; with ``posts``, each reply answers one of that many
+    posts (other texts of the pool, in threads of consecutive replies, as exports have them)."""
     rng = random.Random(seed)
+    post_texts = [r["text"] for r in random.Random(seed + 2).sample(rows, posts)] if posts else []
     made_up = random.Random(seed + 1)
     with open(path, "w", encoding="utf-8") as handle:
         order: list[int] = []
@@ -133,9 +139,15 @@ def build_dump(path: Path, n: int, rows: list[dict], seed: int = 0, new_words: b
             text = row["text"]
             if new_words:
                 text += " " + "".join(made_up.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(made_up.randint(5, 10)))
-            handle.write(json.dumps({"id": f"reply-{i}", "text": text, "target": row["target"]}) + "\n")
+            reply = {"id": f"reply-{i}", "text": text, "target": row["target"]}
+            if post_texts:
+                reply["context"] = post_texts[i * len(post_texts) // n]
+            handle.write(json.dumps(reply) + "\n")
     return path
 
+
+# Posts in the "with posts" dump: the replies come in threads of large / POSTS replies.
+POSTS = 200
 
 # Two `stance label --jobs 1` runs started together: how well this machine runs two of
 # our processes at once, with no coordination between them at all.
@@ -171,6 +183,7 @@ def main() -> None:
     dumps = {n: build_dump(work / f"replies-{n}.jsonl", n, pool) for n in (small, large)}
     new_words_dump = build_dump(work / f"replies-{large}-new-words.jsonl", large, pool, new_words=True)
     small_new_words_dump = build_dump(work / f"replies-{small}-new-words.jsonl", small, pool, new_words=True)
+    posts_dump = build_dump(work / f"replies-{large}-posts.jsonl", large, pool, posts=POSTS)
     print(f"Dumps of {small:,} and {large:,} replies ({len(pool):,} distinct TweetEval texts) in {work}", file=sys.stderr)
 
     def stance(n: int, jobs: int, dump: Path | None = None, name: str = "") -> list[str]:
@@ -185,6 +198,7 @@ def main() -> None:
     results[f"tokenize {large} new-words"] = measure([sys.executable, "-c", _TOKENIZE, str(new_words_dump)])
     results[f"stance {small} new-words"] = measure(stance(small, 1, small_new_words_dump, "-new-words"))
     results[f"stance {large} new-words"] = measure(stance(large, 1, new_words_dump, "-new-words"))
+    results[f"stance {large} with posts"] = measure(stance(large, 1, posts_dump, "-posts"))
 
     # The repeated ratios, and what bounds the --jobs ratio. The first chunk is what
     # `stance label` works through before it forks (its default --batch-size lines).
@@ -250,6 +264,8 @@ def main() -> None:
          results[f"stance {large} j1"]["max_rss_mb"] / results[f"stance {small} j1"]["max_rss_mb"]),
         ("stance vs tokenize-only, one made-up word per reply",
          rate(f"stance {large} new-words", large) / rate(f"tokenize {large} new-words", large)),
+        (f"stance with each reply's post ({POSTS:,} posts) vs without, rows/s",
+         rate(f"stance {large} with posts", large) / rate(f"stance {large} j1", large)),
         (f"stance peak RSS {large:,} vs {small:,} rows, one made-up word per reply",
          results[f"stance {large} new-words"]["max_rss_mb"] / results[f"stance {small} new-words"]["max_rss_mb"]),
     ]

@@ -73,9 +73,11 @@ def test_shape_and_blocks_normalised_to_their_weights():
     assert X[1, : 2 * d].nnz == 0  # an empty reply has no words, only its length mark
 
 
-def test_scores_without_matrix_equal_matrix_scores():
-    features = fitted()
-    rows = ["I do NOT agree, sooo wrong!!", "", "👀", {"text": "open science", "context": "we love open science", "target": "ai"}]
+@pytest.mark.parametrize("context_cosine", [False, True])
+def test_scores_without_matrix_equal_matrix_scores(context_cosine):
+    features = fitted(context_cosine=context_cosine)
+    rows = ["I do NOT agree, sooo wrong!!", "", "👀", {"text": "open science", "context": "we love open science", "target": "ai"},
+            {"text": "", "context": "we love open science"}, {"text": "nope", "context": ""}]
     coef = np.random.default_rng(0).normal(size=(3, 3 * features.n_features))
     intercept = np.array([0.1, -0.2, 0.3])
     expected = features.transform(rows) @ coef.T + intercept
@@ -107,6 +109,45 @@ def test_context_overlap_band():
     assert "[context overlap high]" in names
     names = [n for n, _ in named_features(features, "open science matters")]
     assert not any("context" in n for n in names)
+
+
+def cosine_marks(features, text: str, context: str | None) -> list[str]:
+    return [n for n, _ in named_features(features, text, context=context) if "cosine with the context" in n]
+
+
+def test_context_cosine_bands():
+    features = fitted(context_cosine=True)
+    post = "we argue open science matters most"
+    assert cosine_marks(features, post, post) == ["[word cosine with the context 0.35+]", "[character cosine with the context 0.5+]"]
+    assert cosine_marks(features, "zzz qqq", post) == ["[word cosine with the context 0]", "[character cosine with the context <0.1]"]
+    assert cosine_marks(features, "open science matters", None) == []
+    assert cosine_marks(fitted(), post, post) == []  # off by default
+
+
+def test_context_cosine_is_the_cosine_of_the_transformed_blocks():
+    features = fitted(context_cosine=True)
+    reply, post = "open science is great, we agree", "we argue open science matters most"
+    d = features.n_features
+    X = fitted().transform([reply, post])  # the same idf: fitted on the same texts
+    word = X[0, :d].multiply(X[1, :d]).sum()
+    chars = X[0, d : 2 * d].multiply(X[1, d : 2 * d]).sum()
+    assert 0.2 < word < 0.35 and 0.5 < chars  # the bands below, not near an edge
+    assert cosine_marks(features, reply, post) == ["[word cosine with the context 0.2-0.35]", "[character cosine with the context 0.5+]"]
+    lower = cosine_marks(features, "science is great", post)
+    assert lower != cosine_marks(features, reply, post) and len(lower) == 2
+
+
+def test_context_cosine_survives_saving_and_older_files_load_without_it():
+    from stance.features import Featurizer
+
+    features = Featurizer(context_cosine=True).fit(["I agree with this", "climate change is real"])
+    state = features.to_state()
+    assert Featurizer.from_state(state).context_cosine is True
+    del state["params"]["context_cosine"]  # a file written before the option existed
+    assert Featurizer.from_state(state).context_cosine is False
+    state["params"]["a_later_feature"] = True  # a file written by a newer stance
+    with pytest.raises(InputError, match="a_later_feature.*Upgrade stance"):
+        Featurizer.from_state(state)
 
 
 def test_target_mention_feature():
@@ -184,10 +225,12 @@ def test_word_cache_starting_over_changes_nothing(monkeypatch):
     """Past its row limit the cache starts over, even for a batch bigger than the limit."""
     from stance.features.words import WordCache
 
-    texts = ["I do not agree with this at all", "great essay, thanks #AI", "w1 w2 w3 w4 w5 w6 w7 w8"]
-    expected = fitted().transform(texts)
+    post = "a post with words of its own, x1 x2 x3"
+    texts = ["I do not agree with this at all", {"text": "great essay, thanks #AI", "context": post}, "w1 w2 w3 w4 w5 w6 w7 w8",
+             {"text": "words of its own", "context": post + " and more"}]
+    expected = fitted(context_cosine=True).transform(texts)
     monkeypatch.setattr(WordCache, "limit", 5)
-    features = fitted()
+    features = fitted(context_cosine=True)
     first = features.transform(texts)
     again = features.transform(texts[::-1])
     assert (first != expected).nnz == 0 and (again != expected[::-1]).nnz == 0

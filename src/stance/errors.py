@@ -342,6 +342,11 @@ class Errors:
         "SGDClassifier, RidgeClassifier, LinearStanceClassifier); got {steps}."
     )
     E110 = "labels has {n_labels} names but the classifier has {n_classes} classes; give one name per class, in classes_ order."
+    E111 = (
+        "This model file's featurizer has parameters this version of stance does not know "
+        "({params}): it was written by a newer stance. "
+        "Upgrade stance (`pip install -U stance`, or reinstall from the repository) to load it."
+    )
     E107 = (
         "Cross-validation needs at least 2 examples of every label; {counts} has a label "
         "with fewer. Label more replies of that kind, or leave --cv out."

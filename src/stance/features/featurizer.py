@@ -16,6 +16,8 @@ Feature families (each can be switched off):
   elongated words, shouting, length;
 * hashtag segmentation (``#NoMoreAbortion`` -> no, more, abortion);
 * overlap with the ``context`` (the post replied to) and mentions of the ``target``;
+* optionally, how close the reply is to the context: the cosine of their word blocks and of
+  their character blocks, each marked as one of six bands;
 * part-of-speech and dependency features, when the spaCy pipeline is a trained one.
 
 Features fall in three blocks of ``n_features`` hashed columns each: words (n-grams and
@@ -58,8 +60,17 @@ if TYPE_CHECKING:
 WORD, CHAR, EXTRA = 0, 1, 2
 BLOCKS = ("words", "characters", "extras")
 _LENGTH_BANDS = ("0", "1", "2-3", "4-7", "8-15", "16+")
+# Band edges of the reply-context cosine, per block (set once in bench/dev_events.py, not tuned).
+_COSINE_EDGES = {WORD: (1e-9, 0.05, 0.1, 0.2, 0.35), CHAR: (0.1, 0.2, 0.3, 0.4, 0.5)}
 # Words every hashtag segmentation may use, whatever the training texts held.
 _SEGMENT_WORDS = frozenset({"a", "i", "no", "we", "us", "me", "my", "is", "to", "of", "in", "on", "it", "be"})
+
+
+def _band_labels(edges: tuple[float, ...]) -> list[str]:
+    """Names of the bands that ``edges`` cut: "0", "<0.05", "0.05-0.1", ..., "0.35+"."""
+    first = ["0", f"<{edges[1]:g}"] if edges[0] < 1e-6 else [f"<{edges[0]:g}"]
+    start = 1 if edges[0] < 1e-6 else 0
+    return first + [f"{a:g}-{b:g}" for a, b in zip(edges[start:-1], edges[start + 1 :])] + [f"{edges[-1]:g}+"]
 
 
 def _length_band(lengths: np.ndarray) -> np.ndarray:
@@ -111,6 +122,10 @@ class Featurizer:
         Weight of the extras block against the word and character blocks (1 each).
     hashtags : bool, default=False
         Also add the words of segmented hashtags to the extras block.
+    context_cosine : bool, default=False
+        Also mark, in the extras block, the band of the cosine between the reply and its
+        ``context`` in the word block and in the character block (with the idf weights).
+        Each distinct context is featurized once and remembered.
     idf : bool, default=True
         Weight features by inverse document frequency learned in ``fit``.
     batch_size : int, default=2000
@@ -134,6 +149,7 @@ class Featurizer:
         extras: bool = True,
         extras_weight: float = 0.2,
         hashtags: bool = False,
+        context_cosine: bool = False,
         idf: bool = True,
         batch_size: int = 2000,
     ) -> None:
@@ -145,11 +161,12 @@ class Featurizer:
         self.extras = extras
         self.extras_weight = extras_weight
         self.hashtags = hashtags
+        self.context_cosine = context_cosine
         self.idf = idf
         self.batch_size = batch_size
 
     PARAMS = ("spacy_pipeline", "n_features", "word_ngrams", "char_ngrams", "negation", "extras",
-              "extras_weight", "hashtags", "idf", "batch_size")
+              "extras_weight", "hashtags", "context_cosine", "idf", "batch_size")
 
     # -- fit, transform, score ---------------------------------------------------------
     def fit(self, X: object, y: object = None) -> "Featurizer":
@@ -173,6 +190,7 @@ class Featurizer:
                     pairs = np.unique(rows * self.n_features + cols)
                     df[block] += np.bincount(pairs % self.n_features, minlength=self.n_features)
             self.idf_ = np.log((1.0 + len(examples)) / (1.0 + df)) + 1.0
+            self._posts.clear()  # their vectors were weighted without the idf
         return self
 
     def transform(self, X: object) -> sp.csr_matrix:
@@ -224,14 +242,18 @@ class Featurizer:
         params = dict(state["params"])
         if params.get("char_ngrams") is not None:
             params["char_ngrams"] = tuple(int(n) for n in params["char_ngrams"])
-        featurizer = cls(**{name: params[name] for name in cls.PARAMS})
+        unknown = sorted(set(params) - set(cls.PARAMS))
+        if unknown:  # a newer stance's feature would be silently missing
+            raise InputError(Errors.E111.format(params=", ".join(unknown)))
+        # parameters added since a file was written take their defaults
+        featurizer = cls(**{name: params[name] for name in cls.PARAMS if name in params})
         featurizer.idf_ = np.asarray(state["idf"], dtype=np.float64)
         featurizer.block_weights_ = np.asarray(state["block_weights"], dtype=np.float64)
         featurizer.segment_vocabulary_ = frozenset(str(w) for w in state["segment_vocabulary"])
         featurizer._start()
         return featurizer
 
-    _TRANSIENT = ("nlp_", "rules_", "syntax_", "_vocab_start", "_cache", "_score_cache")
+    _TRANSIENT = ("nlp_", "rules_", "syntax_", "_vocab_start", "_cache", "_score_cache", "_posts")
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
@@ -244,6 +266,7 @@ class Featurizer:
             from ..arrays import expand_array
 
             state["idf_"] = expand_array(state["idf_"])
+        state.setdefault("context_cosine", False)  # added in stance 0.2
         self.__dict__.update(state)
         if "idf_" in state:
             self._start()
@@ -254,6 +277,7 @@ class Featurizer:
         self.syntax_ = has_syntax(self.nlp_)
         self._cache = WordCache(self)
         self._score_cache: dict[int, tuple[np.ndarray, int, Growing]] = {}
+        self._posts: dict[str, tuple[sp.csr_matrix, ...]] = {}  # context -> its block vectors
 
     # -- per-word features -------------------------------------------------------------
     def column(self, namespace: np.uint64, text: str) -> int:
@@ -339,6 +363,9 @@ class Featurizer:
     def batch(self, texts: list[str], contexts: list[str | None], targets: list[str | None]) -> Occurrences:
         """The feature occurrences of one batch of texts."""
         n = len(texts)
+        cosine = self.extras and self.context_cosine and any(c is not None for c in contexts)
+        if cosine:  # before this batch's words enter the word cache, which may start over
+            self._remember_posts(contexts)
         lengths, token_row, syntax = self.cache_rows(texts)
         token_doc = np.repeat(np.arange(n), lengths)
         arrays = self._cache.arrays()
@@ -374,10 +401,16 @@ class Featurizer:
             extra_rows.append(rows)
             extra_cols.append(cols)
         size = U64(self.n_features)
+        word_rows = np.concatenate(word_rows)
+        word_cols = (np.concatenate(word_cols) % size).astype(np.int64)
+        if cosine:
+            rows, cols = self._cosine_columns(n, contexts, word_rows, word_cols, token_doc, token_row)
+            extra_rows.append(rows)
+            extra_cols.append(cols)
         return Occurrences(
             n=n,
-            word_rows=np.concatenate(word_rows),
-            word_cols=(np.concatenate(word_cols) % size).astype(np.int64),
+            word_rows=word_rows,
+            word_cols=word_cols,
             extra_rows=np.concatenate(extra_rows) if extra_rows else np.zeros(0, dtype=np.int64),
             extra_cols=np.concatenate(extra_cols) if extra_cols else np.zeros(0, dtype=np.int64),
             token_doc=token_doc,
@@ -432,6 +465,53 @@ class Featurizer:
         for doc_names in syntax:
             for i, name in doc_names:
                 add([i], name)
+        return np.concatenate(rows), np.concatenate(cols)
+
+    def _block_vectors(self, n: int, word_rows, word_cols, token_doc, token_row) -> tuple[sp.csr_matrix, ...]:
+        """The word block and (when there is one) the character block of ``n`` documents,
+        weighted as in :meth:`transform` but without the block weights."""
+        import scipy.sparse as sp
+
+        arrays = self._cache.arrays()
+        entries = [(word_rows, word_cols)]
+        if self.block_weights_[CHAR]:
+            char_cols, owner = ragged_gather(arrays.char_flat, arrays.char_ptr, token_row)
+            entries.append((token_doc[owner], char_cols))
+        vectors = []
+        for block, (rows, cols) in enumerate(entries):
+            matrix = sp.csr_matrix((self._entry_values(block, rows, cols, n, 1.0), (rows, cols)), shape=(n, self.n_features))
+            matrix.sum_duplicates()
+            vectors.append(matrix)
+        return tuple(vectors)
+
+    def _remember_posts(self, contexts: list[str | None]) -> None:
+        """Featurize the contexts not seen yet, one batch, and keep their block vectors."""
+        new = list(dict.fromkeys(c for c in contexts if c is not None and c not in self._posts))
+        if not new:
+            return
+        if len(self._posts) + len(new) > 10_000:
+            self._posts.clear()
+        occ = self.batch(new, [None] * len(new), [None] * len(new))
+        vectors = self._block_vectors(occ.n, occ.word_rows, occ.word_cols, occ.token_doc, occ.token_row)
+        for i, context in enumerate(new):
+            self._posts[context] = tuple(v[i] for v in vectors)
+
+    def _cosine_columns(self, n: int, contexts, word_rows, word_cols, token_doc, token_row) -> tuple[np.ndarray, np.ndarray]:
+        """One band mark per block for each row with a context: the cosine of the reply
+        and its context in that block."""
+        import scipy.sparse as sp
+
+        with_post = np.array([i for i, c in enumerate(contexts) if c is not None], dtype=np.int64)
+        reply = self._block_vectors(n, word_rows, word_cols, token_doc, token_row)
+        rows, cols = [], []
+        for block, vectors in enumerate(reply):
+            post = sp.vstack([self._posts[contexts[i]][block] for i in with_post], format="csr")
+            cosine = np.asarray(vectors[with_post].multiply(post).sum(axis=1)).ravel()
+            edges = _COSINE_EDGES[block]
+            names = [f"[{BLOCKS[block][:-1]} cosine with the context {label}]" for label in _band_labels(edges)]
+            table = np.array([self.mark_column(name) for name in names], dtype=np.int64)
+            rows.append(with_post)
+            cols.append(table[np.searchsorted(np.asarray(edges), cosine, side="right")])
         return np.concatenate(rows), np.concatenate(cols)
 
     def _target_columns(self, targets, token_doc, token_row, arrays: WordArrays, add) -> None:
@@ -490,12 +570,9 @@ class Featurizer:
             weight = self.block_weights_[block]
             if weight == 0 or not len(block_cols):
                 continue
-            idf = self.idf_[block][block_cols]
-            norm = np.sqrt(np.bincount(block_rows, weights=idf**2, minlength=occ.n))
-            norm[norm == 0] = 1.0
             rows.append(block_rows)
             cols.append(block_cols + block * self.n_features)
-            data.append(idf * (weight / norm)[block_rows])
+            data.append(self._entry_values(block, block_rows, block_cols, occ.n, weight))
         if not rows:
             return sp.csr_matrix((occ.n, 3 * self.n_features))
         matrix = sp.csr_matrix(
@@ -503,6 +580,13 @@ class Featurizer:
         )
         matrix.sum_duplicates()
         return matrix
+
+    def _entry_values(self, block: int, rows: np.ndarray, cols: np.ndarray, n: int, weight: float) -> np.ndarray:
+        """Each occurrence's value in the matrix: its idf over its row's norm in the block, times the block's weight."""
+        idf = self.idf_[block][cols]
+        norm = np.sqrt(np.bincount(rows, weights=idf**2, minlength=n))
+        norm[norm == 0] = 1.0
+        return idf * (weight / norm)[rows]
 
     def _linear(self, occ: Occurrences, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
         k = coef.shape[0]
