@@ -137,6 +137,31 @@ def test_context_cosine_is_the_cosine_of_the_transformed_blocks():
     assert lower != cosine_marks(features, reply, post) and len(lower) == 2
 
 
+def test_context_cosine_marks_match_the_transformed_cosine_with_many_posts_in_a_batch():
+    from stance.features.featurizer import _COSINE_EDGES, _band_labels
+
+    posts = ["climate change is real", "I agree with this essay", "open science for all, now", "#AI is not magic"]
+    replies = ["climate is real", "agree!!", "science, open and free", "magic? no", "real change now", "", "😂 all"]
+    rows = [{"text": r, "context": posts[(i + k) % len(posts)] if (i + k) % 5 else None}
+            for k in range(3) for i, r in enumerate(replies)]
+    features, plain = fitted(context_cosine=True), fitted()
+    features.batch_size = 5  # posts met in several batches, some featurized in an earlier one
+    X, R = features.transform(rows), plain.transform([r["text"] for r in rows])
+    P = plain.transform(posts)
+    d = features.n_features
+    for i, row in enumerate(rows):
+        marks = {c for c in X[i, 2 * d :].indices}
+        for block, name in ((0, "word"), (1, "character")):
+            wanted = [features.mark_column(f"[{name} cosine with the context {label}]") for label in _band_labels(_COSINE_EDGES[block])]
+            if row["context"] is None:
+                assert not marks & set(wanted)
+                continue
+            j = posts.index(row["context"])
+            cosine = R[i, block * d : (block + 1) * d].multiply(P[j, block * d : (block + 1) * d]).sum()
+            band = int(np.searchsorted(np.asarray(_COSINE_EDGES[block]), cosine, side="right"))
+            assert marks & set(wanted) == {wanted[band]}
+
+
 def test_context_cosine_survives_saving_and_older_files_load_without_it():
     from stance.features import Featurizer
 

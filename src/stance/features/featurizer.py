@@ -253,7 +253,7 @@ class Featurizer:
         featurizer._start()
         return featurizer
 
-    _TRANSIENT = ("nlp_", "rules_", "syntax_", "_vocab_start", "_cache", "_score_cache", "_posts")
+    _TRANSIENT = ("nlp_", "rules_", "syntax_", "_vocab_start", "_cache", "_score_cache", "_posts", "_post_lookup")
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
@@ -277,7 +277,8 @@ class Featurizer:
         self.syntax_ = has_syntax(self.nlp_)
         self._cache = WordCache(self)
         self._score_cache: dict[int, tuple[np.ndarray, int, Growing]] = {}
-        self._posts: dict[str, tuple[sp.csr_matrix, ...]] = {}  # context -> its block vectors
+        self._posts: dict[str, tuple[tuple[np.ndarray, np.ndarray], ...]] = {}  # context -> its block vectors
+        self._post_lookup: np.ndarray | None = None
 
     # -- per-word features -------------------------------------------------------------
     def column(self, namespace: np.uint64, text: str) -> int:
@@ -467,52 +468,91 @@ class Featurizer:
                 add([i], name)
         return np.concatenate(rows), np.concatenate(cols)
 
-    def _block_vectors(self, n: int, word_rows, word_cols, token_doc, token_row) -> tuple[sp.csr_matrix, ...]:
-        """The word block and (when there is one) the character block of ``n`` documents,
-        weighted as in :meth:`transform` but without the block weights."""
+    def _remember_posts(self, contexts: list[str | None]) -> None:
+        """Featurize the contexts not seen yet, one batch, and keep each one's word and
+        character vectors (as in :meth:`transform`, without the block weights) as sorted
+        (columns, values)."""
         import scipy.sparse as sp
 
-        arrays = self._cache.arrays()
-        entries = [(word_rows, word_cols)]
-        if self.block_weights_[CHAR]:
-            char_cols, owner = ragged_gather(arrays.char_flat, arrays.char_ptr, token_row)
-            entries.append((token_doc[owner], char_cols))
-        vectors = []
-        for block, (rows, cols) in enumerate(entries):
-            matrix = sp.csr_matrix((self._entry_values(block, rows, cols, n, 1.0), (rows, cols)), shape=(n, self.n_features))
-            matrix.sum_duplicates()
-            vectors.append(matrix)
-        return tuple(vectors)
-
-    def _remember_posts(self, contexts: list[str | None]) -> None:
-        """Featurize the contexts not seen yet, one batch, and keep their block vectors."""
         new = list(dict.fromkeys(c for c in contexts if c is not None and c not in self._posts))
         if not new:
             return
         if len(self._posts) + len(new) > 10_000:
             self._posts.clear()
         occ = self.batch(new, [None] * len(new), [None] * len(new))
-        vectors = self._block_vectors(occ.n, occ.word_rows, occ.word_cols, occ.token_doc, occ.token_row)
+        vectors = []
+        for block, (rows, cols) in enumerate(self._block_entries(occ)[: 2 if self.block_weights_[CHAR] else 1]):
+            matrix = sp.csr_matrix((self._entry_values(block, rows, cols, occ.n, 1.0), (rows, cols)), shape=(occ.n, self.n_features))
+            matrix.sum_duplicates()
+            matrix.sort_indices()
+            vectors.append(matrix)
         for i, context in enumerate(new):
-            self._posts[context] = tuple(v[i] for v in vectors)
+            self._posts[context] = tuple((v.indices[v.indptr[i] : v.indptr[i + 1]], v.data[v.indptr[i] : v.indptr[i + 1]]) for v in vectors)
+
+    def _dense_post(self) -> np.ndarray:
+        """A zeroed array over one block's columns, reused (callers leave it zeroed)."""
+        if self._post_lookup is None:
+            self._post_lookup = np.zeros(self.n_features)
+        return self._post_lookup
+
+    def _post_values(self, block: int, posts: list[str], cols: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """Each post's value in ``cols``, where ``cols[bounds[j]:bounds[j + 1]]`` are the
+        columns looked up in post j: the post is spread over one dense array, read, cleared."""
+        out = np.zeros(len(cols))
+        dense = self._dense_post()
+        for j, context in enumerate(posts):
+            post_cols, values = self._posts[context][block]
+            dense[post_cols] = values
+            out[bounds[j] : bounds[j + 1]] = dense[cols[bounds[j] : bounds[j + 1]]]
+            dense[post_cols] = 0.0
+        return out
 
     def _cosine_columns(self, n: int, contexts, word_rows, word_cols, token_doc, token_row) -> tuple[np.ndarray, np.ndarray]:
         """One band mark per block for each row with a context: the cosine of the reply
-        and its context in that block."""
-        import scipy.sparse as sp
+        and its context in that block.
 
+        A reply's value in a column is the sum over its occurrences of idf / norm, so its
+        dot product with the post is the sum over its occurrences of idf * (the post's value
+        in that column) / norm: no matrix of the replies is needed. Words are looked up per
+        (post, column) pair and character n-grams per (post, word) pair, each pair once."""
         with_post = np.array([i for i, c in enumerate(contexts) if c is not None], dtype=np.int64)
-        reply = self._block_vectors(n, word_rows, word_cols, token_doc, token_row)
-        rows, cols = [], []
-        for block, vectors in enumerate(reply):
-            post = sp.vstack([self._posts[contexts[i]][block] for i in with_post], format="csr")
-            cosine = np.asarray(vectors[with_post].multiply(post).sum(axis=1)).ravel()
+        posts = list(dict.fromkeys(contexts[i] for i in with_post))  # a thread's replies share one post
+        position = {c: j for j, c in enumerate(posts)}
+        post_of = np.full(n, -1, dtype=np.int64)
+        post_of[with_post] = [position[contexts[i]] for i in with_post]
+        cosines = [self._pair_cosine(WORD, n, posts, post_of, word_rows, word_cols, None)]
+        if self.block_weights_[CHAR]:
+            cosines.append(self._pair_cosine(CHAR, n, posts, post_of, token_doc, token_row, self._cache.arrays()))
+        out_rows, out_cols = [], []
+        for block, cosine in enumerate(cosines):
             edges = _COSINE_EDGES[block]
             names = [f"[{BLOCKS[block][:-1]} cosine with the context {label}]" for label in _band_labels(edges)]
             table = np.array([self.mark_column(name) for name in names], dtype=np.int64)
-            rows.append(with_post)
-            cols.append(table[np.searchsorted(np.asarray(edges), cosine, side="right")])
-        return np.concatenate(rows), np.concatenate(cols)
+            out_rows.append(with_post)
+            out_cols.append(table[np.searchsorted(np.asarray(edges), cosine[with_post], side="right")])
+        return np.concatenate(out_rows), np.concatenate(out_cols)
+
+    def _pair_cosine(self, block: int, n: int, posts: list[str], post_of: np.ndarray, rows: np.ndarray, units: np.ndarray,
+                     arrays: WordArrays | None) -> np.ndarray:
+        """Cosine of each row with its post (0 without one) in ``block``. ``units`` are
+        word-block columns (``arrays`` None) or word-cache rows whose character n-grams
+        are the columns."""
+        keep = post_of[rows] >= 0
+        rows, units = rows[keep], units[keep]
+        span = np.int64(self.n_features if arrays is None else len(arrays.char_ptr) - 1)
+        pairs, inverse = np.unique(post_of[rows] * span + units, return_inverse=True)  # sorted by post
+        pair_post, pair_unit = np.divmod(pairs, span)
+        if arrays is None:
+            cols, owner = pair_unit, np.arange(len(pairs))
+        else:
+            cols, owner = ragged_gather(arrays.char_flat, arrays.char_ptr, pair_unit)
+        bounds = np.searchsorted(pair_post[owner], np.arange(len(posts) + 1))
+        idf = self.idf_[block][cols]
+        dots = np.bincount(owner, weights=idf * self._post_values(block, posts, cols, bounds), minlength=len(pairs))
+        squares = np.bincount(owner, weights=idf**2, minlength=len(pairs))
+        norm = np.sqrt(np.bincount(rows, weights=squares[inverse], minlength=n))
+        norm[norm == 0] = 1.0
+        return np.bincount(rows, weights=dots[inverse], minlength=n) / norm
 
     def _target_columns(self, targets, token_doc, token_row, arrays: WordArrays, add) -> None:
         """Each row's target, and whether the reply mentions it (a word, or a word of a hashtag)."""
