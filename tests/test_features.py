@@ -162,6 +162,19 @@ def test_context_cosine_marks_match_the_transformed_cosine_with_many_posts_in_a_
             assert marks & set(wanted) == {wanted[band]}
 
 
+def test_remembered_posts_starting_over_changes_nothing(monkeypatch):
+    from stance.features import Featurizer
+
+    posts = ["climate change is real", "I agree with this essay", "open science for all", "no", "AI is magic", "fine"]
+    rows = [{"text": f"reply {i} on climate and science", "context": posts[i % 6]} for i in range(24)]
+    expected = fitted(context_cosine=True).transform(rows)
+    monkeypatch.setattr(Featurizer, "post_entries_limit", 10)
+    features = fitted(context_cosine=True)
+    features.batch_size = 2  # two new posts a batch, then the first ones again
+    assert (features.transform(rows) != expected).nnz == 0
+    assert len(features._posts) == 2  # only the last batch's posts: it started over
+
+
 def test_context_cosine_survives_saving_and_older_files_load_without_it():
     from stance.features import Featurizer
 

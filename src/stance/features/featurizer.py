@@ -339,6 +339,9 @@ class Featurizer:
     # this many new lexemes the pipeline is built afresh, which changes no feature (the word
     # cache is keyed by string hashes, not by vocabulary entries).
     vocab_limit = 200_000
+    # The posts' vectors kept for the context cosine start over past this many entries (about
+    # 50 MB; a tweet-length post has a few hundred), so a dump of many posts stays bounded.
+    post_entries_limit = 4_000_000
 
     def _use_nlp(self, nlp: Language) -> None:
         self.nlp_ = nlp
@@ -477,7 +480,7 @@ class Featurizer:
         new = list(dict.fromkeys(c for c in contexts if c is not None and c not in self._posts))
         if not new:
             return
-        if len(self._posts) + len(new) > 10_000:
+        if sum(len(cols) for vectors in self._posts.values() for cols, _ in vectors) > self.post_entries_limit:
             self._posts.clear()
         occ = self.batch(new, [None] * len(new), [None] * len(new))
         vectors = []
