@@ -166,13 +166,15 @@ def test_remembered_posts_starting_over_changes_nothing(monkeypatch):
     from stance.features import Featurizer
 
     posts = ["climate change is real", "I agree with this essay", "open science for all", "no", "AI is magic", "fine"]
-    rows = [{"text": f"reply {i} on climate and science", "context": posts[i % 6]} for i in range(24)]
+    # batches of two: a post seen in the batch before beside a new one, then the first posts again
+    order = [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 0, 0, 1]
+    rows = [{"text": f"reply {i} on climate and science", "context": posts[j]} for i, j in enumerate(order)]
     expected = fitted(context_cosine=True).transform(rows)
     monkeypatch.setattr(Featurizer, "post_entries_limit", 10)
     features = fitted(context_cosine=True)
-    features.batch_size = 2  # two new posts a batch, then the first ones again
+    features.batch_size = 2
     assert (features.transform(rows) != expected).nnz == 0
-    assert len(features._posts) == 2  # only the last batch's posts: it started over
+    assert set(features._posts) == {posts[0], posts[1]}  # it started over, keeping what each batch read
 
 
 def test_context_cosine_survives_saving_and_older_files_load_without_it():

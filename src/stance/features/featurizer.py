@@ -481,7 +481,8 @@ class Featurizer:
         if not new:
             return
         if sum(len(cols) for vectors in self._posts.values() for cols, _ in vectors) > self.post_entries_limit:
-            self._posts.clear()
+            needed = set(contexts)  # start over, but keep what this batch reads
+            self._posts = {c: vectors for c, vectors in self._posts.items() if c in needed}
         occ = self.batch(new, [None] * len(new), [None] * len(new))
         vectors = []
         for block, (rows, cols) in enumerate(self._block_entries(occ)[: 2 if self.block_weights_[CHAR] else 1]):
