@@ -143,7 +143,9 @@ def choose_parent_weight(featurizer: Featurizer, tone, sources: dict[str, list[d
 def build(output: Path, log=print) -> StanceModel:
     started = time.perf_counter()
     texts = list(corpora.unlabelled_texts())
-    featurizer = Featurizer().fit(texts)
+    # the cosine bands of reply and post: chosen on the dev sets and leave-one-event-out
+    # (bench/EXPERIMENTS.md, "The cosine of reply and post")
+    featurizer = Featurizer(context_cosine=True).fit(texts)
     log(f"featurizer fitted on {len(texts)} unlabelled texts ({time.perf_counter() - started:.0f} s)")
     tone = fit_tone(featurizer, log)
     sources = training_sources()
@@ -243,7 +245,8 @@ was used, labelled or not.
 
 ## Model
 spaCy `blank("en")` and stance's rule-based components (negation scope, cue lexicons) → idf-weighted hashed
-word 1-2 grams, character 2-5 grams and a lighter block of cue, surface-mark and context features, plus the
+word 1-2 grams, character 2-5 grams and a lighter block of cue, surface-mark and context features (word
+overlap with the post, and the band of the reply's cosine with the post in words and in characters), plus the
 tone scores → class-weighted linear SVM (C = {meta['chosen_C']}, chosen on the dev sets) with probabilities
 temperature-scaled (Platt-smoothed targets) on 5-fold out-of-fold scores. The tone models are linear in the same features, so they are folded into
 one weight matrix. A reply to a reply is labelled {model.parent_weight:.2f} through its parent (macro-F1 on the dev
