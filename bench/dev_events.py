@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT / "models"))
 import build_default  # noqa: E402
 import corpora  # noqa: E402
 import dev_choices  # noqa: E402
+from stance.features.featurizer import COSINE_EDGES  # noqa: E402  (the package's bands, word block then characters)
 
 RESULTS = ROOT / "bench" / "results"
 TWITTER_EPOCH_MS = 1288834974657  # tweet ids carry their time since this instant (snowflake ids)
@@ -89,7 +90,6 @@ VARIANTS = [
 # Pair features: band edges of the reply-post cosine (word block, character block), the
 # number of tone scores paired (sentiment 3, emotion 4, irony, offensive, hate) and the
 # scale of every pair column against the features' unit-norm blocks.
-COSINE_EDGES = {"words": (1e-9, 0.05, 0.1, 0.2, 0.35), "characters": (0.1, 0.2, 0.3, 0.4, 0.5)}
 PAIRED_TONES = 10
 PAIR_SCALE = {"context-cosine": 0.2, "tone-pairs": 0.3}
 

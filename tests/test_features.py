@@ -138,7 +138,7 @@ def test_context_cosine_is_the_cosine_of_the_transformed_blocks():
 
 
 def test_context_cosine_marks_match_the_transformed_cosine_with_many_posts_in_a_batch():
-    from stance.features.featurizer import _COSINE_EDGES, _band_labels
+    from stance.features.featurizer import COSINE_EDGES, _band_labels
 
     posts = ["climate change is real", "I agree with this essay", "open science for all, now", "#AI is not magic"]
     replies = ["climate is real", "agree!!", "science, open and free", "magic? no", "real change now", "", "😂 all"]
@@ -152,13 +152,13 @@ def test_context_cosine_marks_match_the_transformed_cosine_with_many_posts_in_a_
     for i, row in enumerate(rows):
         marks = {c for c in X[i, 2 * d :].indices}
         for block, name in ((0, "word"), (1, "character")):
-            wanted = [features.mark_column(f"[{name} cosine with the context {label}]") for label in _band_labels(_COSINE_EDGES[block])]
+            wanted = [features.mark_column(f"[{name} cosine with the context {label}]") for label in _band_labels(COSINE_EDGES[block])]
             if row["context"] is None:
                 assert not marks & set(wanted)
                 continue
             j = posts.index(row["context"])
             cosine = R[i, block * d : (block + 1) * d].multiply(P[j, block * d : (block + 1) * d]).sum()
-            band = int(np.searchsorted(np.asarray(_COSINE_EDGES[block]), cosine, side="right"))
+            band = int(np.searchsorted(np.asarray(COSINE_EDGES[block]), cosine, side="right"))
             assert marks & set(wanted) == {wanted[band]}
 
 

@@ -60,8 +60,9 @@ if TYPE_CHECKING:
 WORD, CHAR, EXTRA = 0, 1, 2
 BLOCKS = ("words", "characters", "extras")
 _LENGTH_BANDS = ("0", "1", "2-3", "4-7", "8-15", "16+")
-# Band edges of the reply-context cosine, per block (set once in bench/dev_events.py, not tuned).
-_COSINE_EDGES = {WORD: (1e-9, 0.05, 0.1, 0.2, 0.35), CHAR: (0.1, 0.2, 0.3, 0.4, 0.5)}
+# Band edges of the reply-context cosine, per block (set once for bench/dev_events.py, not tuned;
+# that script reads them from here).
+COSINE_EDGES = {WORD: (1e-9, 0.05, 0.1, 0.2, 0.35), CHAR: (0.1, 0.2, 0.3, 0.4, 0.5)}
 # Words every hashtag segmentation may use, whatever the training texts held.
 _SEGMENT_WORDS = frozenset({"a", "i", "no", "we", "us", "me", "my", "is", "to", "of", "in", "on", "it", "be"})
 
@@ -529,7 +530,7 @@ class Featurizer:
             cosines.append(self._pair_cosine(CHAR, n, posts, post_of, token_doc, token_row, self._cache.arrays()))
         out_rows, out_cols = [], []
         for block, cosine in enumerate(cosines):
-            edges = _COSINE_EDGES[block]
+            edges = COSINE_EDGES[block]
             names = [f"[{BLOCKS[block][:-1]} cosine with the context {label}]" for label in _band_labels(edges)]
             table = np.array([self.mark_column(name) for name in names], dtype=np.int64)
             out_rows.append(with_post)
