@@ -175,6 +175,7 @@ def test_remembered_posts_starting_over_changes_nothing(monkeypatch):
     features.batch_size = 2
     assert (features.transform(rows) != expected).nnz == 0
     assert set(features._posts) == {posts[0], posts[1]}  # it started over, keeping what each batch read
+    assert features._post_entries == sum(len(cols) for vectors in features._posts.values() for cols, _ in vectors)
 
 
 def test_context_cosine_survives_saving_and_older_files_load_without_it():

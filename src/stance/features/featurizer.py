@@ -192,6 +192,7 @@ class Featurizer:
                     df[block] += np.bincount(pairs % self.n_features, minlength=self.n_features)
             self.idf_ = np.log((1.0 + len(examples)) / (1.0 + df)) + 1.0
             self._posts.clear()  # their vectors were weighted without the idf
+            self._post_entries = 0
         return self
 
     def transform(self, X: object) -> sp.csr_matrix:
@@ -254,7 +255,7 @@ class Featurizer:
         featurizer._start()
         return featurizer
 
-    _TRANSIENT = ("nlp_", "rules_", "syntax_", "_vocab_start", "_cache", "_score_cache", "_posts", "_post_lookup")
+    _TRANSIENT = ("nlp_", "rules_", "syntax_", "_vocab_start", "_cache", "_score_cache", "_posts", "_post_entries", "_post_lookup")
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
@@ -279,6 +280,7 @@ class Featurizer:
         self._cache = WordCache(self)
         self._score_cache: dict[int, tuple[np.ndarray, int, Growing]] = {}
         self._posts: dict[str, tuple[tuple[np.ndarray, np.ndarray], ...]] = {}  # context -> its block vectors
+        self._post_entries = 0  # total (column, value) entries kept in _posts
         self._post_lookup: np.ndarray | None = None
 
     # -- per-word features -------------------------------------------------------------
@@ -481,9 +483,10 @@ class Featurizer:
         new = list(dict.fromkeys(c for c in contexts if c is not None and c not in self._posts))
         if not new:
             return
-        if sum(len(cols) for vectors in self._posts.values() for cols, _ in vectors) > self.post_entries_limit:
+        if self._post_entries > self.post_entries_limit:
             needed = set(contexts)  # start over, but keep what this batch reads
             self._posts = {c: vectors for c, vectors in self._posts.items() if c in needed}
+            self._post_entries = sum(len(cols) for vectors in self._posts.values() for cols, _ in vectors)
         occ = self.batch(new, [None] * len(new), [None] * len(new))
         vectors = []
         for block, (rows, cols) in enumerate(self._block_entries(occ)[: 2 if self.block_weights_[CHAR] else 1]):
@@ -493,6 +496,7 @@ class Featurizer:
             vectors.append(matrix)
         for i, context in enumerate(new):
             self._posts[context] = tuple((v.indices[v.indptr[i] : v.indptr[i + 1]], v.data[v.indptr[i] : v.indptr[i + 1]]) for v in vectors)
+        self._post_entries += sum(v.nnz for v in vectors)
 
     def _dense_post(self) -> np.ndarray:
         """A zeroed array over one block's columns, reused (callers leave it zeroed)."""
