@@ -191,8 +191,7 @@ class Featurizer:
                     pairs = np.unique(rows * self.n_features + cols)
                     df[block] += np.bincount(pairs % self.n_features, minlength=self.n_features)
             self.idf_ = np.log((1.0 + len(examples)) / (1.0 + df)) + 1.0
-            self._posts.clear()  # their vectors were weighted without the idf
-            self._post_entries = 0
+            self._forget_posts()  # their vectors were weighted without the idf
         return self
 
     def transform(self, X: object) -> sp.csr_matrix:
@@ -279,9 +278,12 @@ class Featurizer:
         self.syntax_ = has_syntax(self.nlp_)
         self._cache = WordCache(self)
         self._score_cache: dict[int, tuple[np.ndarray, int, Growing]] = {}
+        self._forget_posts()
+        self._post_lookup: np.ndarray | None = None
+
+    def _forget_posts(self) -> None:
         self._posts: dict[str, tuple[tuple[np.ndarray, np.ndarray], ...]] = {}  # context -> its block vectors
         self._post_entries = 0  # total (column, value) entries kept in _posts
-        self._post_lookup: np.ndarray | None = None
 
     # -- per-word features -------------------------------------------------------------
     def column(self, namespace: np.uint64, text: str) -> int:
