@@ -79,7 +79,8 @@ def labelled_threads(split: str | None = None) -> set[str]:
 
 
 def clearcut(split: str) -> list[dict]:
-    """Clear-cut replies written for this project (seeds/clearcut): ``dev`` or ``test``."""
+    """Clear-cut replies written for this project (seeds/clearcut): ``dev``, ``dev2`` (a
+    second, larger dev set by other writers) or ``test``."""
     return [
         {"text": r["text"], "context": r["context"], "label": r["label"], "thread": r["post_id"], "kind": r["kind"]}
         for r in read_jsonl(SEEDS / "clearcut" / f"{split}.jsonl")

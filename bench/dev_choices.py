@@ -11,6 +11,9 @@ except the dev sets, and scoring each on the three dev sets:
   clear-dev    the dev posts of the written clear-cut set (seeds/clearcut, 96 replies)
   awtp-dev     Wikipedia talk-page pairs, AWTP dev split (agreement-pairs)
 
+and, reported beside them since 12-04 (night), clear-dev2 (seeds/clearcut/dev2.jsonl, 576
+clear-cut replies to 36 posts by three other writers) and the two clear-cut sets pooled.
+
 None of these is a test set of bench/replies.py, and no test set is read here. The
 table (macro-F1 over supportive / critical / off-topic) goes to stdout and to
 bench/results/dev_choices.{json,md}; with ``--only``, to dev_choices_only.{json,md} with the
@@ -43,7 +46,11 @@ from stance.features import Featurizer  # noqa: E402
 from stance.features.featurizer import EXTRA  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")
+DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")  # "mean" is over these three, as in every recorded table
+# Reported beside them since 12-04 (night): a second clear-cut dev set (576 replies to 36 posts,
+# seeds/clearcut/dev2.jsonl) and both clear-cut dev sets pooled.
+MORE_DEV_SETS = ("clear-dev2", "clear-cut pooled")
+COLUMNS = (*DEV_SETS, "mean", *MORE_DEV_SETS)
 
 # (name, training sources, tone features?, equal weight per source?, C[, extra])
 # extra: "mismatched" adds replies moved under another thread's post as off-topic;
@@ -57,7 +64,8 @@ DEV_SETS = ("replies-dev", "clear-dev", "awtp-dev")
 # news-like the post is (a classifier of posts: the real replies' news posts against the other
 # sources' posts), so words can weigh differently under news and under opinions; "pairs" adds
 # the two pair features of dev_events.pair_features (the banded cosine of reply and post, and
-# the products of their tone scores), "cosine" the first alone.
+# the products of their tone scores), "cosine" the first alone; "tempered" weighs each row of a
+# source of n rows n^-0.75 (dev_events.source_weights) in place of equal total weights.
 BASE = ("iac", "awtp-train")
 WITH_WRITTEN = BASE + ("written",)
 # The model shipped on 12-03. The names of the rows built on it ("shipped, + ...") and of its
@@ -92,6 +100,7 @@ VARIANTS = [
     ("  shipped, + every feature again, scaled by a news-post score", SHIPPED + ("replies-train",), True, True, 0.3, "post-kind"),
     ("  shipped, + pair features of post and reply (cosine bands, tone products)", SHIPPED + ("replies-train",), True, True, 0.3, "pairs"),
     ("  shipped, + the cosine of reply and post alone (banded)", SHIPPED + ("replies-train",), True, True, 0.3, "cosine"),
+    ("  shipped, + third batch, source weights n^-0.75", SHIPPED + ("replies-train", "written3"), True, True, 0.3, "tempered"),
 ]
 MISMATCHED_ROWS = 2000
 SELF_TRAINING_MIN_PROBA = 0.8
@@ -214,7 +223,8 @@ def vader_scores(rows: list[dict]) -> sp.csr_matrix:
 
 
 def dev_sets() -> dict[str, list[dict]]:
-    return {"replies-dev": corpora.replies("dev"), "clear-dev": corpora.clearcut("dev"), "awtp-dev": corpora.agreement("awtp-dev")}
+    return {"replies-dev": corpora.replies("dev"), "clear-dev": corpora.clearcut("dev"), "awtp-dev": corpora.agreement("awtp-dev"),
+            "clear-dev2": corpora.clearcut("dev2")}
 
 
 def fitted_features(**params: object) -> tuple[Featurizer, int, Callable[[list[dict]], tuple[sp.csr_matrix, sp.csr_matrix]]]:
@@ -311,8 +321,12 @@ def main() -> None:
             X = sp.vstack([Xs[tone] for _, Xs in groups], format="csr")
             y = [r["label"] for rows, _ in groups for r in rows]
             n = len(y)
-            weights = (np.concatenate([np.full(len(rows), n / (len(groups) * len(rows))) for rows, _ in groups])
-                       if equal else None)
+            weights = None
+            if equal:
+                import dev_events  # imports this module: here, not at the top
+
+                alpha = dev_events.TEMPERED_ALPHA if extra == "tempered" else 1.0
+                weights = dev_events.source_weights([len(rows) for rows, _ in groups], alpha)
             return LinearStanceClassifier(C=C, random_state=build_default.SEED).fit(X, y, sample_weight=weights), n
 
         classifier, n = fit(groups)
@@ -324,14 +338,16 @@ def main() -> None:
             pseudo = [dict(pool[i], label=str(classifier.classes_[proba[i].argmax()])) for i in keep]
             print(f"self-training: {len(pseudo)} of {len(pool)} replies labelled with p >= {SELF_TRAINING_MIN_PROBA}", flush=True)
             classifier, n = fit(groups + [(pseudo, tuple(X[keep] for X in pool_x))])
-        scores = {d: build_default.macro_f1([r["label"] for r in rows], list(classifier.predict(Xs[tone])))
-                  for d, (rows, Xs) in dev_x.items()}
-        scores["mean"] = float(np.mean(list(scores.values())))
+        predicted = {d: list(classifier.predict(Xs[tone])) for d, (_, Xs) in dev_x.items()}
+        scores = {d: build_default.macro_f1([r["label"] for r in rows], predicted[d]) for d, (rows, _) in dev_x.items()}
+        scores["mean"] = float(np.mean([scores[d] for d in DEV_SETS]))
+        pooled = ("clear-dev", "clear-dev2")
+        scores["clear-cut pooled"] = build_default.macro_f1([r["label"] for d in pooled for r in dev_x[d][0]], [p for d in pooled for p in predicted[d]])
         results.append({"variant": name, "training_rows": n, **scores})
-        print(f"{name:62s} " + "  ".join(f"{d} {scores[d]:.3f}" for d in (*DEV_SETS, "mean")), flush=True)
+        print(f"{name:62s} " + "  ".join(f"{d} {scores[d]:.3f}" for d in COLUMNS), flush=True)
 
-    lines = ["| variant | training rows | " + " | ".join(DEV_SETS) + " | mean |", "|---|---:|" + "---:|" * (len(DEV_SETS) + 1)]
-    lines += [f"| {r['variant']} | {r['training_rows']} | " + " | ".join(f"{r[d]:.3f}" for d in (*DEV_SETS, "mean")) + " |" for r in results]
+    lines = ["| variant | training rows | " + " | ".join(COLUMNS) + " |", "|---|---:|" + "---:|" * len(COLUMNS)]
+    lines += [f"| {r['variant']} | {r['training_rows']} | " + " | ".join(f"{r[d]:.3f}" for d in COLUMNS) + " |" for r in results]
     table = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     stem = ("dev_choices_only" if args.only else "dev_choices") + ("_context_cosine" if args.context_cosine else "")

@@ -67,7 +67,8 @@ EVENT_SOURCES = {"replies-dev", "round1", "round2", "rounds", "rumoureval"}
 # (name, training sources, C[, options]); the first is the reference of every other row, and
 # runs with --only too. Options: "unweighted" drops the SVM's class weights, "no-tone" the 30
 # tone scores; "context-cosine" and "tone-pairs" add features of the (post, reply) pair
-# (see pair_features).
+# (see pair_features); "tempered" weighs each row of a source of n rows n^-TEMPERED_ALPHA
+# instead of giving every source the same total weight (see source_weights).
 VARIANTS = [
     ("shipped setup", SHIPPED, 0.3),
     ("  + second round, its own source", SHIPPED + ("round2",), 0.3),
@@ -86,12 +87,14 @@ VARIANTS = [
     ("  + cosine of reply and post, banded", SHIPPED, 0.3, "context-cosine"),
     ("  + products of post tone and reply tone", SHIPPED, 0.3, "tone-pairs"),
     ("  + both pair features", SHIPPED, 0.3, "context-cosine", "tone-pairs"),
+    ("  + third batch, source weights n^-0.75", SHIPPED + ("written3",), 0.3, "tempered"),
 ]
 # Pair features: band edges of the reply-post cosine (word block, character block), the
 # number of tone scores paired (sentiment 3, emotion 4, irony, offensive, hate) and the
 # scale of every pair column against the features' unit-norm blocks.
 PAIRED_TONES = 10
 PAIR_SCALE = {"context-cosine": 0.2, "tone-pairs": 0.3}
+TEMPERED_ALPHA = 0.75
 
 
 def event_of(thread: str) -> str:
@@ -174,12 +177,21 @@ def pair_features(option: str, rows: list[dict], X: sp.csr_matrix, posts: dict[s
     raise ValueError(f"unknown pair option {option!r}")
 
 
-def fit_svm(parts: list[tuple[list[str], sp.csr_matrix]], C: float, class_weight: str | None = "balanced") -> LinearSVC:
-    """The build's stance SVM (class-weighted unless told not to, each source the same total
-    weight); its decision is the model's, since calibration scales all scores by one factor."""
+def source_weights(sizes: list[int], alpha: float = 1.0) -> np.ndarray:
+    """One weight per row: each row of a source of n rows weighs n^-alpha, scaled so the
+    weights sum to the number of rows. alpha = 1 gives every source the same total weight
+    (the build's weighting); smaller alphas let the larger sources weigh more."""
+    raw = np.concatenate([np.full(n, float(n) ** -alpha) for n in sizes])
+    return raw * (len(raw) / raw.sum())
+
+
+def fit_svm(parts: list[tuple[list[str], sp.csr_matrix]], C: float, class_weight: str | None = "balanced", alpha: float = 1.0) -> LinearSVC:
+    """The build's stance SVM (class-weighted unless told not to, sources weighted by
+    :func:`source_weights`); its decision is the model's, since calibration scales all
+    scores by one factor."""
     X = sp.vstack([Xp for _, Xp in parts], format="csr")
     y = [label for labels, _ in parts for label in labels]
-    weights = np.concatenate([np.full(len(labels), len(y) / (len(parts) * len(labels))) for labels, _ in parts])
+    weights = source_weights([len(labels) for labels, _ in parts], alpha)
     svm = LinearSVC(C=C, class_weight=class_weight, max_iter=5000, random_state=build_default.SEED)
     return svm.fit(X, y, sample_weight=weights)
 
@@ -215,6 +227,7 @@ def main() -> None:
     for name, names, C, *options in variants:
         columns = slice(None, -tone_scores) if "no-tone" in options else slice(None)
         class_weight = None if "unweighted" in options else "balanced"
+        alpha = TEMPERED_ALPHA if "tempered" in options else 1.0
         pairs = [o for o in options if o in PAIR_SCALE]
 
         def with_pairs(rows: list[dict], X: sp.csr_matrix) -> sp.csr_matrix:
@@ -233,7 +246,7 @@ def main() -> None:
                 parts.append(([rows[i]["label"] for i in keep], X[keep][:, columns]))
             return parts
 
-        fitted = Parallel(n_jobs=JOBS)(delayed(fit_svm)(without_event(event), C, class_weight) for event in counts)
+        fitted = Parallel(n_jobs=JOBS)(delayed(fit_svm)(without_event(event), C, class_weight, alpha) for event in counts)
         predicted = np.empty(len(scored), dtype=object)
         for event, svm in zip(counts, fitted):
             held = events == event
