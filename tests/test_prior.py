@@ -13,25 +13,25 @@ import stance
 from stance import training
 from stance.model import default_model, trained_rows_table
 
-WRITTEN = Path(__file__).resolve().parents[1] / "seeds" / "written"
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 FLIP = {"supportive": "critical", "critical": "supportive", "off-topic": "off-topic"}
 
 
-def written(batch: str, step: int) -> list[dict]:
-    rows = [json.loads(line) for line in (WRITTEN / f"{batch}.jsonl").read_text(encoding="utf-8").splitlines()]
+def written(path: str, step: int) -> list[dict]:
+    rows = [json.loads(line) for line in (SEEDS / path).read_text(encoding="utf-8").splitlines()]
     return [{"text": r["text"], "context": r["context"]} for r in rows[::step]]
 
 
 @pytest.fixture(scope="module")
 def replies() -> list[dict]:
-    """160 replies across many posts that the shipped prior was not trained on (the third batch is not shipped)."""
-    return written("batch3", 5)
+    """144 replies across many posts that the shipped prior was not trained on (the second clear-cut dev set is for choices only)."""
+    return written("clearcut/dev2.jsonl", 4)
 
 
 @pytest.fixture(scope="module")
 def seen_replies() -> list[dict]:
-    """160 replies the shipped prior was trained on (the first batch)."""
-    return written("replies", 10)
+    """160 replies the shipped prior was trained on (the first batch of written replies)."""
+    return written("written/replies.jsonl", 10)
 
 
 @pytest.fixture(scope="module")
