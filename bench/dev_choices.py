@@ -65,7 +65,7 @@ COLUMNS = (*DEV_SETS, "mean", *MORE_DEV_SETS)
 # sources' posts), so words can weigh differently under news and under opinions; "pairs" adds
 # the two pair features of dev_events.pair_features (the banded cosine of reply and post, and
 # the products of their tone scores), "cosine" the first alone; "tempered" weighs each row of a
-# source of n rows n^-0.75 (dev_events.source_weights) in place of equal total weights;
+# source of n rows n^-0.75 (build_default.source_weights) in place of equal total weights;
 # "blind-mean" averages the SVM's scores with those of a second SVM trained and scored with
 # no post or parent, so the reply's own words decide its side as they do without a post
 # (the mean of two linear models is one, so it would ship as one weight matrix).
@@ -107,6 +107,7 @@ VARIANTS = [
     ("  shipped, + third batch, mean with a model that never sees the post", SHIPPED + ("replies-train", "written3"), True, True, 0.3, "blind-mean"),
 ]
 MISMATCHED_ROWS = 2000
+TEMPERED_ALPHA = 0.75  # "tempered" (here and in dev_events.py)
 SELF_TRAINING_MIN_PROBA = 0.8
 
 
@@ -325,12 +326,8 @@ def main() -> None:
             X = sp.vstack([Xs[tone] for _, Xs in groups], format="csr")
             y = [r["label"] for rows, _ in groups for r in rows]
             n = len(y)
-            weights = None
-            if equal:
-                import dev_events  # imports this module: here, not at the top
-
-                alpha = dev_events.TEMPERED_ALPHA if extra == "tempered" else 1.0
-                weights = dev_events.source_weights([len(rows) for rows, _ in groups], alpha)
+            alpha = TEMPERED_ALPHA if extra == "tempered" else 1.0
+            weights = build_default.source_weights([len(rows) for rows, _ in groups], alpha) if equal else None
             return LinearStanceClassifier(C=C, random_state=build_default.SEED).fit(X, y, sample_weight=weights), n
 
         classifier, n = fit(groups)

@@ -70,8 +70,8 @@ EVENT_SOURCES = {"replies-dev", "round1", "round2", "rounds", "rumoureval"}
 # (name, training sources, C[, options]); the first is the reference of every other row, and
 # runs with --only too. Options: "unweighted" drops the SVM's class weights, "no-tone" the 30
 # tone scores; "context-cosine" and "tone-pairs" add features of the (post, reply) pair
-# (see pair_features); "tempered" weighs each row of a source of n rows n^-TEMPERED_ALPHA
-# instead of giving every source the same total weight (see source_weights); "blind-mean"
+# (see pair_features); "tempered" weighs each row of a source of n rows n^-dev_choices.TEMPERED_ALPHA
+# instead of giving every source the same total weight (build_default.source_weights); "blind-mean"
 # averages the scores with those of a model trained and scored with no post or parent.
 VARIANTS = [
     ("shipped setup", SHIPPED, 0.3),
@@ -99,7 +99,6 @@ VARIANTS = [
 # scale of every pair column against the features' unit-norm blocks.
 PAIRED_TONES = 10
 PAIR_SCALE = {"context-cosine": 0.2, "tone-pairs": 0.3}
-TEMPERED_ALPHA = 0.75
 
 
 def event_of(thread: str) -> str:
@@ -182,21 +181,13 @@ def pair_features(option: str, rows: list[dict], X: sp.csr_matrix, posts: dict[s
     raise ValueError(f"unknown pair option {option!r}")
 
 
-def source_weights(sizes: list[int], alpha: float = 1.0) -> np.ndarray:
-    """One weight per row: each row of a source of n rows weighs n^-alpha, scaled so the
-    weights sum to the number of rows. alpha = 1 gives every source the same total weight
-    (the build's weighting); smaller alphas let the larger sources weigh more."""
-    raw = np.concatenate([np.full(n, float(n) ** -alpha) for n in sizes])
-    return raw * (len(raw) / raw.sum())
-
-
 def fit_svm(parts: list[tuple[list[str], sp.csr_matrix]], C: float, class_weight: str | None = "balanced", alpha: float = 1.0) -> LinearSVC:
     """The build's stance SVM (class-weighted unless told not to, sources weighted by
-    :func:`source_weights`); its decision is the model's, since calibration scales all
+    :func:`build_default.source_weights`); its decision is the model's, since calibration scales all
     scores by one factor."""
     X = sp.vstack([Xp for _, Xp in parts], format="csr")
     y = [label for labels, _ in parts for label in labels]
-    weights = source_weights([len(labels) for labels, _ in parts], alpha)
+    weights = build_default.source_weights([len(labels) for labels, _ in parts], alpha)
     svm = LinearSVC(C=C, class_weight=class_weight, max_iter=5000, random_state=build_default.SEED)
     return svm.fit(X, y, sample_weight=weights)
 
@@ -232,7 +223,7 @@ def main() -> None:
     for name, names, C, *options in variants:
         columns = slice(None, -tone_scores) if "no-tone" in options else slice(None)
         class_weight = None if "unweighted" in options else "balanced"
-        alpha = TEMPERED_ALPHA if "tempered" in options else 1.0
+        alpha = dev_choices.TEMPERED_ALPHA if "tempered" in options else 1.0
         pairs = [o for o in options if o in PAIR_SCALE]
 
         def with_pairs(rows: list[dict], X: sp.csr_matrix) -> sp.csr_matrix:
@@ -243,7 +234,7 @@ def main() -> None:
         matrices = {p: with_pairs(*groups[p]) for p in set(names) | {"replies-dev", "round1", "round2"}}
         variant_X = sp.vstack([matrices[p] for p in ("replies-dev", "round1", "round2")], format="csr")
 
-        def without_event(event: str) -> list[tuple[list[str], sp.csr_matrix]]:
+        def without_event(event: str, matrices: dict[str, sp.csr_matrix]) -> list[tuple[list[str], sp.csr_matrix]]:
             parts = []
             for p in names:
                 rows, X = groups[p][0], matrices[p]
@@ -251,16 +242,15 @@ def main() -> None:
                 parts.append(([rows[i]["label"] for i in keep], X[keep][:, columns]))
             return parts
 
-        fitted = Parallel(n_jobs=JOBS)(delayed(fit_svm)(without_event(event), C, class_weight, alpha) for event in counts)
+        fitted = Parallel(n_jobs=JOBS)(delayed(fit_svm)(without_event(event, matrices), C, class_weight, alpha) for event in counts)
         predicted = np.empty(len(scored), dtype=object)
         for event, svm in zip(counts, fitted):
             held = events == event
             predicted[held] = svm.predict(variant_X[held][:, columns])
         if "blind-mean" in options:  # the same folds, every row without its post and parent
-            # (without_event reads `matrices` when called, so rebinding it gives the blind rows)
-            matrices = {p: features(dev_choices.without_context(groups[p][0])) for p in set(names) | {"replies-dev", "round1", "round2"}}
-            blind_X = sp.vstack([matrices[p] for p in ("replies-dev", "round1", "round2")], format="csr")
-            blind = Parallel(n_jobs=JOBS)(delayed(fit_svm)(without_event(event), C, class_weight, alpha) for event in counts)
+            blind_matrices = {p: features(dev_choices.without_context(groups[p][0])) for p in set(names) | {"replies-dev", "round1", "round2"}}
+            blind_X = sp.vstack([blind_matrices[p] for p in ("replies-dev", "round1", "round2")], format="csr")
+            blind = Parallel(n_jobs=JOBS)(delayed(fit_svm)(without_event(event, blind_matrices), C, class_weight, alpha) for event in counts)
             for event, svm, other in zip(counts, fitted, blind):
                 held = events == event
                 mean = (svm.decision_function(variant_X[held][:, columns]) + other.decision_function(blind_X[held][:, columns])) / 2

@@ -99,6 +99,14 @@ def fit_tone(featurizer: Featurizer, log) -> tuple[np.ndarray, np.ndarray, list[
     return np.vstack(coefs), np.concatenate(intercepts), names
 
 
+def source_weights(sizes: list[int], alpha: float = 1.0) -> np.ndarray:
+    """One weight per row, source by source: a row of a source of n rows weighs in proportion
+    to n^-alpha, and the weights sum to the number of rows. alpha = 1 (the build) gives every
+    source the same total weight; smaller alphas let the larger sources weigh more."""
+    total, spread = sum(sizes), sum(n ** (1 - alpha) for n in sizes)
+    return np.concatenate([np.full(n, total / (n**alpha * spread)) for n in sizes])
+
+
 def fit_stance(
     featurizer: Featurizer, tone: tuple[np.ndarray, np.ndarray, list[str]], sources: dict[str, list[dict]]
 ) -> tuple[LinearScorer, float, np.ndarray]:
@@ -106,7 +114,7 @@ def fit_stance(
     one set of linear weights on the features; the C it chose; and each row's out-of-fold
     scores (for StanceModel.trained_rows)."""
     rows = [r for part in sources.values() for r in part]
-    weights = np.concatenate([np.full(len(part), len(rows) / (len(sources) * len(part))) for part in sources.values()])
+    weights = source_weights([len(part) for part in sources.values()])
     X = featurizer.transform(rows)
     tone_coef, tone_intercept, _ = tone
     scores = X @ tone_coef.T + tone_intercept
