@@ -68,7 +68,10 @@ COLUMNS = (*DEV_SETS, "mean", *MORE_DEV_SETS)
 # source of n rows n^-0.75 (build_default.source_weights) in place of equal total weights;
 # "blind-mean" averages the SVM's scores with those of a second SVM trained and scored with
 # no post or parent, so the reply's own words decide its side as they do without a post
-# (the mean of two linear models is one, so it would ship as one weight matrix).
+# (the mean of two linear models is one, so it would ship as one weight matrix);
+# "dev2-writer-folds" is for variants that train on clear-dev2 itself: each of its three writers'
+# rows is scored by a model trained on the other two writers' rows (and everything else), so
+# the clear-dev2 column still scores replies the model has not seen, by writers it has not seen.
 BASE = ("iac", "awtp-train")
 WITH_WRITTEN = BASE + ("written",)
 # The model shipped on 12-03. The names of the rows built on it ("shipped, + ...") and of its
@@ -105,6 +108,8 @@ VARIANTS = [
     ("  shipped, + the cosine of reply and post alone (banded)", SHIPPED + ("replies-train",), True, True, 0.3, "cosine"),
     ("  shipped, + third batch, source weights n^-0.75", SHIPPED + ("replies-train", "written3"), True, True, 0.3, "tempered"),
     ("  shipped, + third batch, mean with a model that never sees the post", SHIPPED + ("replies-train", "written3"), True, True, 0.3, "blind-mean"),
+    ("  shipped now, + clear-dev2 as its own source (scored on it by writer folds)", SHIPPED + ("replies-train", "written3", "clear-dev2"), True, True, 0.3,
+     "dev2-writer-folds"),
 ]
 MISMATCHED_ROWS = 2000
 TEMPERED_ALPHA = 0.75  # "tempered" (here and in dev_events.py)
@@ -121,6 +126,7 @@ def sources() -> dict[str, Callable[[], list[dict]]]:
         "written2": lambda: corpora.written("batch2"),
         "written-both": lambda: corpora.written() + corpora.written("batch2"),
         "written3": lambda: corpora.written("batch3"),
+        "clear-dev2": lambda: corpora.clearcut("dev2"),  # a dev set: only with "dev2-writer-folds"
         "replies-train": lambda: corpora.replies_train("abcd"),
         "replies-train2": lambda: corpora.replies_train("efgh"),
         "replies-train-both": lambda: corpora.replies_train("abcdefgh"),
@@ -208,6 +214,23 @@ def news_post_score(featurizer: Featurizer, named_groups: list[tuple[str, list[d
         return out
 
     return score
+
+
+def writer_folds(groups: list, position: int, fit: Callable, tone: bool) -> list[str]:
+    """clear-dev2's labels when it is one of the training ``groups`` (at ``position``): each
+    writer's rows (the writer is in the post id, "d2-w11-p01") predicted by a model whose
+    clear-dev2 rows are the other writers'."""
+    rows, Xs = groups[position]
+    writers = np.array([r["thread"].split("-")[1] for r in rows])
+    predicted = np.empty(len(rows), dtype=object)
+    for writer in sorted(set(writers)):
+        others, held = np.flatnonzero(writers != writer), np.flatnonzero(writers == writer)
+        fold = list(groups)
+        fold[position] = ([rows[i] for i in others], tuple(X[others] for X in Xs))
+        classifier, _ = fit(fold)
+        predicted[held] = classifier.predict(Xs[tone][held])
+        print(f"clear-dev2, writer {writer}: {len(held)} rows scored by a model trained on {len(others)} of the others'", flush=True)
+    return [str(p) for p in predicted]
 
 
 def zero_columns(X: sp.csr_matrix, columns: list[int]) -> sp.csr_matrix:
@@ -340,6 +363,8 @@ def main() -> None:
             print(f"self-training: {len(pseudo)} of {len(pool)} replies labelled with p >= {SELF_TRAINING_MIN_PROBA}", flush=True)
             classifier, n = fit(groups + [(pseudo, tuple(X[keep] for X in pool_x))])
         predicted = {d: list(classifier.predict(Xs[tone])) for d, (_, Xs) in dev_x.items()}
+        if extra == "dev2-writer-folds":
+            predicted["clear-dev2"] = writer_folds(groups, parts.index("clear-dev2"), fit, tone)
         if extra == "blind-mean":
             blind, _ = fit([(rows, blocks(without_context(rows))) for rows, _ in groups])
             for d, (rows, Xs) in dev_x.items():

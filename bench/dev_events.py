@@ -93,6 +93,7 @@ VARIANTS = [
     ("  + both pair features", SHIPPED, 0.3, "context-cosine", "tone-pairs"),
     ("  source weights n^-0.75", SHIPPED, 0.3, "tempered"),
     ("  mean with a model that never sees the post", SHIPPED, 0.3, "blind-mean"),
+    ("  + clear-dev2 (seeds/clearcut/dev2.jsonl) as its own source", SHIPPED + ("clear-dev2",), 0.3),
 ]
 # Pair features: band edges of the reply-post cosine (word block, character block), the
 # number of tone scores paired (sentiment 3, emotion 4, irony, offensive, hate) and the
@@ -119,6 +120,7 @@ def sources(names: set[str]) -> dict[str, list[dict]]:
         "written2": lambda: corpora.written("batch2"),
         "written3": lambda: corpora.written("batch3"),
         "clear-dev": lambda: corpora.clearcut("dev"),
+        "clear-dev2": lambda: corpora.clearcut("dev2"),
         "replies-dev": lambda: corpora.replies("dev"),
         "round1": lambda: corpora.replies_train("abcd"),
         "round2": lambda: corpora.replies_train("efgh"),
