@@ -89,8 +89,9 @@ def clearcut(split: str) -> list[dict]:
 
 def written(batch: str = "replies") -> list[dict]:
     """Training replies written for this project (seeds/written): the first batch
-    (``replies``, 1,600), the second (``batch2``, 1,200) or the third (``batch3``, 800;
-    short verdicts, shipped since 12-04 night)."""
+    (``replies``, 1,600), the second (``batch2``, 1,200), the third (``batch3``, 800;
+    short verdicts, shipped since 12-04 night) or the fourth (``batch4``, dismissals, hedged
+    disagreement and sarcasm; not shipped)."""
     return [
         {"text": r["text"], "context": r["context"], "label": r["label"], "thread": r["post_id"], "kind": r["kind"]}
         for r in read_jsonl(SEEDS / "written" / f"{batch}.jsonl")

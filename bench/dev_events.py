@@ -94,6 +94,7 @@ VARIANTS = [
     ("  source weights n^-0.75", SHIPPED, 0.3, "tempered"),
     ("  mean with a model that never sees the post", SHIPPED, 0.3, "blind-mean"),
     ("  + clear-dev2 (seeds/clearcut/dev2.jsonl) as its own source", SHIPPED + ("clear-dev2",), 0.3),
+    ("  + fourth batch of written replies (seeds/written/batch4)", SHIPPED + ("written4",), 0.3),
 ]
 # Pair features: band edges of the reply-post cosine (word block, character block), the
 # number of tone scores paired (sentiment 3, emotion 4, irony, offensive, hate) and the
@@ -119,6 +120,7 @@ def sources(names: set[str]) -> dict[str, list[dict]]:
         "written": lambda: corpora.written(),
         "written2": lambda: corpora.written("batch2"),
         "written3": lambda: corpora.written("batch3"),
+        "written4": lambda: corpora.written("batch4"),
         "clear-dev": lambda: corpora.clearcut("dev"),
         "clear-dev2": lambda: corpora.clearcut("dev2"),
         "replies-dev": lambda: corpora.replies("dev"),
