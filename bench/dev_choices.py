@@ -111,6 +111,8 @@ VARIANTS = [
     ("  shipped now, + clear-dev2 as its own source (scored on it by writer folds)", SHIPPED + ("replies-train", "written3", "clear-dev2"), True, True, 0.3,
      "dev2-writer-folds"),
     ("  shipped now, + fourth batch of written replies (seeds/written/batch4)", SHIPPED + ("replies-train", "written3", "written4"), True, True, 0.3),
+    ("  shipped now, fourth batch in the third batch's source", SHIPPED + ("replies-train", "written3+4"), True, True, 0.3),
+    ("  shipped now, fourth batch in the first batch's source", BASE + ("written1+4", "written2", "replies-train", "written3"), True, True, 0.3),
 ]
 MISMATCHED_ROWS = 2000
 TEMPERED_ALPHA = 0.75  # "tempered" (here and in dev_events.py)
@@ -128,6 +130,8 @@ def sources() -> dict[str, Callable[[], list[dict]]]:
         "written-both": lambda: corpora.written() + corpora.written("batch2"),
         "written3": lambda: corpora.written("batch3"),
         "written4": lambda: corpora.written("batch4"),
+        "written3+4": lambda: corpora.written("batch3") + corpora.written("batch4"),
+        "written1+4": lambda: corpora.written() + corpora.written("batch4"),
         "clear-dev2": lambda: corpora.clearcut("dev2"),  # a dev set: only with "dev2-writer-folds"
         "replies-train": lambda: corpora.replies_train("abcd"),
         "replies-train2": lambda: corpora.replies_train("efgh"),

@@ -95,6 +95,8 @@ VARIANTS = [
     ("  mean with a model that never sees the post", SHIPPED, 0.3, "blind-mean"),
     ("  + clear-dev2 (seeds/clearcut/dev2.jsonl) as its own source", SHIPPED + ("clear-dev2",), 0.3),
     ("  + fourth batch of written replies (seeds/written/batch4)", SHIPPED + ("written4",), 0.3),
+    ("  fourth batch in the third batch's source", tuple("written3+4" if s == "written3" else s for s in SHIPPED), 0.3),
+    ("  fourth batch in the first batch's source", tuple("written1+4" if s == "written" else s for s in SHIPPED), 0.3),
 ]
 # Pair features: band edges of the reply-post cosine (word block, character block), the
 # number of tone scores paired (sentiment 3, emotion 4, irony, offensive, hate) and the
@@ -121,6 +123,8 @@ def sources(names: set[str]) -> dict[str, list[dict]]:
         "written2": lambda: corpora.written("batch2"),
         "written3": lambda: corpora.written("batch3"),
         "written4": lambda: corpora.written("batch4"),
+        "written3+4": lambda: corpora.written("batch3") + corpora.written("batch4"),
+        "written1+4": lambda: corpora.written() + corpora.written("batch4"),
         "clear-dev": lambda: corpora.clearcut("dev"),
         "clear-dev2": lambda: corpora.clearcut("dev2"),
         "replies-dev": lambda: corpora.replies("dev"),
