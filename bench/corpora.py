@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +116,39 @@ def replies_train(labellers: str) -> list[dict]:
                 rows.append({"text": r["text"], "context": r["context"], "parent": r["parent"],
                              "label": label_of[r["id"]], "thread": r["thread_id"]})
     return rows
+
+
+def training_sources(names: Iterable[str]) -> dict[str, list[dict]]:
+    """The labelled sources the dev scripts (bench/dev_choices.py, bench/dev_events.py) train
+    on, by name, reading only those named. The benchmark's test threads are never among them;
+    "clear-dev2", "awtp" (train and dev) and "replies-dev" hold dev rows, for the variants that
+    ask for them."""
+    held = labelled_threads()  # the hand-labelled threads (dev and test) keep their own labels
+    readers = {
+        "iac": lambda: agreement("iac-train") + agreement("iac-dev"),
+        "awtp": lambda: agreement("awtp-train") + agreement("awtp-dev"),
+        "awtp-train": lambda: agreement("awtp-train"),
+        "abcd": lambda: agreement("abcd-dev"),
+        "written": lambda: written(),
+        "written2": lambda: written("batch2"),
+        "written-both": lambda: written() + written("batch2"),
+        "written3": lambda: written("batch3"),
+        "written4": lambda: written("batch4"),
+        "written3+4": lambda: written("batch3") + written("batch4"),
+        "written1+4": lambda: written() + written("batch4"),
+        "clear-dev": lambda: clearcut("dev"),
+        "clear-dev2": lambda: clearcut("dev2"),
+        "replies-dev": lambda: replies("dev"),
+        "replies-train": lambda: replies_train("abcd"),
+        "replies-train2": lambda: replies_train("efgh"),
+        "replies-train-both": lambda: replies_train("abcdefgh"),
+        "rumoureval": lambda: [r for r in rumoureval("2017-train", labels="buckets") if r["thread"] not in held],
+        "tweeteval": lambda: [r for t in TARGETS for r in tweeteval(t, "train")],
+    }
+    names = set(names)
+    if unknown := names - readers.keys():
+        raise KeyError(f"unknown training sources {sorted(unknown)}; the names are in corpora.training_sources")
+    return {name: read() for name, read in readers.items() if name in names}
 
 
 def aux(task: str) -> list[dict]:

@@ -119,28 +119,6 @@ TEMPERED_ALPHA = 0.75  # "tempered" (here and in dev_events.py)
 SELF_TRAINING_MIN_PROBA = 0.8
 
 
-def sources() -> dict[str, Callable[[], list[dict]]]:
-    """The training sources by name, each read only when a variant asks for it."""
-    held = corpora.labelled_threads()  # the hand-labelled threads (dev and test) stay out
-    return {
-        "iac": lambda: corpora.agreement("iac-train") + corpora.agreement("iac-dev"),
-        "awtp-train": lambda: corpora.agreement("awtp-train"),
-        "written": lambda: corpora.written(),
-        "written2": lambda: corpora.written("batch2"),
-        "written-both": lambda: corpora.written() + corpora.written("batch2"),
-        "written3": lambda: corpora.written("batch3"),
-        "written4": lambda: corpora.written("batch4"),
-        "written3+4": lambda: corpora.written("batch3") + corpora.written("batch4"),
-        "written1+4": lambda: corpora.written() + corpora.written("batch4"),
-        "clear-dev2": lambda: corpora.clearcut("dev2"),  # a dev set: only with "dev2-writer-folds"
-        "replies-train": lambda: corpora.replies_train("abcd"),
-        "replies-train2": lambda: corpora.replies_train("efgh"),
-        "replies-train-both": lambda: corpora.replies_train("abcdefgh"),
-        "rumoureval": lambda: [r for r in corpora.rumoureval("2017-train", labels="buckets") if r["thread"] not in held],
-        "tweeteval": lambda: [r for t in corpora.TARGETS for r in corpora.tweeteval(t, "train")],
-    }
-
-
 def mismatched(rows: list[dict], rng: np.random.Generator) -> list[dict]:
     """Replies moved under a post from another topic or thread: free "not about this post" rows."""
     with_context = [r for r in rows if r.get("context")]
@@ -293,7 +271,7 @@ def main() -> None:
     featurizer, _, blocks = fitted_features(context_cosine=args.context_cosine)
 
     needed = {part for variant in variants for part in variant[1]}  # the mismatched rows come from iac and awtp-train, in every variant
-    train = {name: (rows, blocks(rows)) for name, read in sources().items() if name in needed for rows in [read()]}
+    train = {name: (rows, blocks(rows)) for name, rows in corpora.training_sources(needed).items()}
     dev = {name: (rows, blocks(rows)) for name, rows in dev_sets().items()}
     rng = np.random.default_rng(build_default.SEED)
     extra_train = {

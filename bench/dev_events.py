@@ -60,13 +60,13 @@ REDDIT_GROUPS = 3
 BOOTSTRAP = 1000
 JOBS = 2  # held-out events fitted in parallel
 
-# Sources by name (read in sources()). Those in EVENT_SOURCES carry RumourEval threads: a
+# Sources by name (read by corpora.training_sources). Those in EVENT_SOURCES carry RumourEval threads: a
 # fold drops their rows of the held-out event. "awtp" is train and dev, as the build has it.
 # The shipped setup; the third batch of written replies joined it on 12-04 (night), after the
 # rows recorded in bench/EXPERIMENTS.md before then, which were made without it.
-SHIPPED = ("iac", "awtp", "written", "written2", "written3", "clear-dev", "replies-dev", "round1")
+SHIPPED = ("iac", "awtp", "written", "written2", "written3", "clear-dev", "replies-dev", "replies-train")
 WITHOUT_THIRD_BATCH = tuple(s for s in SHIPPED if s != "written3")
-EVENT_SOURCES = {"replies-dev", "round1", "round2", "rounds", "rumoureval"}
+EVENT_SOURCES = {"replies-dev", "replies-train", "replies-train2", "replies-train-both", "rumoureval"}
 # (name, training sources, C[, options]); the first is the reference of every other row, and
 # runs with --only too. Options: "unweighted" drops the SVM's class weights, "no-tone" the 30
 # tone scores; "context-cosine" and "tone-pairs" add features of the (post, reply) pair
@@ -75,13 +75,13 @@ EVENT_SOURCES = {"replies-dev", "round1", "round2", "rounds", "rumoureval"}
 # averages the scores with those of a model trained and scored with no post or parent.
 VARIANTS = [
     ("shipped setup", SHIPPED, 0.3),
-    ("  + second round, its own source", SHIPPED + ("round2",), 0.3),
-    ("  + second round, one source with the first", tuple(s for s in SHIPPED if s != "round1") + ("rounds",), 0.3),
+    ("  + second round, its own source", SHIPPED + ("replies-train2",), 0.3),
+    ("  + second round, one source with the first", tuple(s for s in SHIPPED if s != "replies-train") + ("replies-train-both",), 0.3),
     ("  C = 0.1", SHIPPED, 0.1),
     ("  C = 1", SHIPPED, 1.0),
     ("  without written replies", tuple(s for s in SHIPPED if not s.startswith("written")), 0.3),
     ("  without IAC and AWTP", tuple(s for s in SHIPPED if s not in ("iac", "awtp")), 0.3),
-    ("  real replies only", ("replies-dev", "round1"), 0.3),
+    ("  real replies only", ("replies-dev", "replies-train"), 0.3),
     ("  no real replies", tuple(s for s in SHIPPED if s not in EVENT_SOURCES), 0.3),
     ("  without the third batch of written replies (seeds/written/batch3)", WITHOUT_THIRD_BATCH, 0.3),
     ("  without class weights", SHIPPED, 0.3, "unweighted"),
@@ -111,30 +111,6 @@ def event_of(thread: str) -> str:
         ms = (int(thread) >> 22) + TWITTER_EPOCH_MS
         return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("twitter %Y-%m")
     return f"reddit {zlib.crc32(thread.encode()) % REDDIT_GROUPS}"
-
-
-def sources(names: set[str]) -> dict[str, list[dict]]:
-    """The named training sources; the benchmark's test threads are never among them."""
-    readers = {
-        "iac": lambda: corpora.agreement("iac-train") + corpora.agreement("iac-dev"),
-        "awtp": lambda: corpora.agreement("awtp-train") + corpora.agreement("awtp-dev"),
-        "abcd": lambda: corpora.agreement("abcd-dev"),
-        "written": lambda: corpora.written(),
-        "written2": lambda: corpora.written("batch2"),
-        "written3": lambda: corpora.written("batch3"),
-        "written4": lambda: corpora.written("batch4"),
-        "written3+4": lambda: corpora.written("batch3") + corpora.written("batch4"),
-        "written1+4": lambda: corpora.written() + corpora.written("batch4"),
-        "clear-dev": lambda: corpora.clearcut("dev"),
-        "clear-dev2": lambda: corpora.clearcut("dev2"),
-        "replies-dev": lambda: corpora.replies("dev"),
-        "round1": lambda: corpora.replies_train("abcd"),
-        "round2": lambda: corpora.replies_train("efgh"),
-        "rounds": lambda: corpora.replies_train("abcdefgh"),
-        "rumoureval": lambda: [r for r in corpora.rumoureval("2017-train", labels="buckets") if r["thread"] not in held],
-    }
-    held = corpora.labelled_threads()  # the hand-labelled threads (dev and test) keep their own labels
-    return {name: read() for name, read in readers.items() if name in names}
 
 
 def thread_bootstrap(gold: np.ndarray, predicted: np.ndarray, threads: np.ndarray) -> np.ndarray:
@@ -215,8 +191,8 @@ def main() -> None:
     def features(rows: list[dict]) -> sp.csr_matrix:
         return blocks(rows)[1]  # the features and the tone scores
 
-    data = sources({name for _, names, *_ in variants for name in names} | {"replies-dev", "round1", "round2"})
-    scored = data["replies-dev"] + data["round1"] + data["round2"]  # every variant is scored on these
+    data = corpora.training_sources({name for _, names, *_ in variants for name in names} | {"replies-dev", "replies-train", "replies-train2"})
+    scored = data["replies-dev"] + data["replies-train"] + data["replies-train2"]  # every variant is scored on these
     events = np.array([event_of(r["thread"]) for r in scored])
     groups = {name: (rows, features(rows)) for name, rows in data.items()}
     row_events = {name: np.array([event_of(r["thread"]) for r in rows]) for name, rows in data.items() if name in EVENT_SOURCES}
@@ -239,8 +215,8 @@ def main() -> None:
                 return X
             return sp.hstack([X] + [pair_features(o, rows, X, posts, featurizer.n_features, tone_scores) for o in pairs], format="csr")
 
-        matrices = {p: with_pairs(*groups[p]) for p in set(names) | {"replies-dev", "round1", "round2"}}
-        variant_X = sp.vstack([matrices[p] for p in ("replies-dev", "round1", "round2")], format="csr")
+        matrices = {p: with_pairs(*groups[p]) for p in set(names) | {"replies-dev", "replies-train", "replies-train2"}}
+        variant_X = sp.vstack([matrices[p] for p in ("replies-dev", "replies-train", "replies-train2")], format="csr")
 
         def without_event(event: str, matrices: dict[str, sp.csr_matrix]) -> list[tuple[list[str], sp.csr_matrix]]:
             parts = []
@@ -256,8 +232,8 @@ def main() -> None:
             held = events == event
             predicted[held] = svm.predict(variant_X[held][:, columns])
         if "blind-mean" in options:  # the same folds, every row without its post and parent
-            blind_matrices = {p: features(dev_choices.without_context(groups[p][0])) for p in set(names) | {"replies-dev", "round1", "round2"}}
-            blind_X = sp.vstack([blind_matrices[p] for p in ("replies-dev", "round1", "round2")], format="csr")
+            blind_matrices = {p: features(dev_choices.without_context(groups[p][0])) for p in set(names) | {"replies-dev", "replies-train", "replies-train2"}}
+            blind_X = sp.vstack([blind_matrices[p] for p in ("replies-dev", "replies-train", "replies-train2")], format="csr")
             blind = Parallel(n_jobs=JOBS)(delayed(fit_svm)(without_event(event, blind_matrices), C, class_weight, alpha) for event in counts)
             for event, svm, other in zip(counts, fitted, blind):
                 held = events == event
