@@ -72,6 +72,8 @@ COLUMNS = (*DEV_SETS, "mean", *MORE_DEV_SETS)
 # "dev2-writer-folds" is for variants that train on clear-dev2 itself: each of its three writers'
 # rows is scored by a model trained on the other two writers' rows (and everything else), so
 # the clear-dev2 column still scores replies the model has not seen, by writers it has not seen.
+# "source-balanced" drops the pooled class weights and balances the labels inside each source
+# (source_label_weights).
 BASE = ("iac", "awtp-train")
 WITH_WRITTEN = BASE + ("written",)
 # The model shipped on 12-03. The names of the rows built on it ("shipped, + ...") and of its
@@ -112,11 +114,26 @@ VARIANTS = [
      "dev2-writer-folds"),
     ("  shipped now, + fourth batch of written replies (seeds/written/batch4)", SHIPPED + ("replies-train", "written3", "written4"), True, True, 0.3),
     ("  shipped now, fourth batch in the third batch's source", SHIPPED + ("replies-train", "written3+4"), True, True, 0.3),
+    ("  shipped now, class weights balanced inside each source", SHIPPED + ("replies-train", "written3"), True, True, 0.3, "source-balanced"),
     ("  shipped now, fourth batch in the first batch's source", BASE + ("written1+4", "written2", "replies-train", "written3"), True, True, 0.3),
 ]
 MISMATCHED_ROWS = 2000
 TEMPERED_ALPHA = 0.75  # "tempered" (here and in dev_events.py)
 SELF_TRAINING_MIN_PROBA = 0.8
+
+
+def source_label_weights(labels_by_source: list[list[str]]) -> np.ndarray:
+    """One weight per row: each source gets the same total weight (as build_default.source_weights), shared
+    equally among the labels it has, so a source's rare labels weigh what its common ones do.
+    For an SVM without class weights (variant "source-balanced"; bench/EXPERIMENTS.md, screen 6)."""
+    sizes = [len(labels) for labels in labels_by_source]
+    per_source = build_default.source_weights(sizes)
+    out = []
+    for labels, start in zip(labels_by_source, np.cumsum([0, *sizes[:-1]])):
+        names, encoded, counts = np.unique(labels, return_inverse=True, return_counts=True)
+        share = len(labels) / (len(names) * counts)  # averages to 1 over the source's rows
+        out.append(per_source[start:start + len(labels)] * share[encoded])
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def mismatched(rows: list[dict], rng: np.random.Generator) -> list[dict]:
@@ -335,11 +352,14 @@ def main() -> None:
             n = len(y)
             alpha = TEMPERED_ALPHA if extra == "tempered" else 1.0
             weights = build_default.source_weights([len(rows) for rows, _ in groups], alpha) if equal else None
+            if extra == "source-balanced":
+                weights = source_label_weights([[r["label"] for r in rows] for rows, _ in groups])
             # With C fixed, the classifier's folds only calibrate probabilities (one positive
             # factor, so no label changes): the screens skip them, one SVM fit in place of six.
             # Self-training thresholds probabilities, so it keeps them.
             folds = 5 if extra == "self-training" else 1
-            return LinearStanceClassifier(C=C, folds=folds, random_state=build_default.SEED).fit(X, y, sample_weight=weights), n
+            class_weight = None if extra == "source-balanced" else "balanced"
+            return LinearStanceClassifier(C=C, class_weight=class_weight, folds=folds, random_state=build_default.SEED).fit(X, y, sample_weight=weights), n
 
         classifier, n = fit(groups)
         if extra == "self-training":

@@ -72,7 +72,8 @@ EVENT_SOURCES = {"replies-dev", "replies-train", "replies-train2", "replies-trai
 # tone scores; "context-cosine" and "tone-pairs" add features of the (post, reply) pair
 # (see pair_features); "tempered" weighs each row of a source of n rows n^-dev_choices.TEMPERED_ALPHA
 # instead of giving every source the same total weight (build_default.source_weights); "blind-mean"
-# averages the scores with those of a model trained and scored with no post or parent.
+# averages the scores with those of a model trained and scored with no post or parent;
+# "source-balanced" balances the labels inside each source in place of over the pooled rows.
 VARIANTS = [
     ("shipped setup", SHIPPED, 0.3),
     ("  + second round, its own source", SHIPPED + ("replies-train2",), 0.3),
@@ -95,6 +96,7 @@ VARIANTS = [
     ("  mean with a model that never sees the post", SHIPPED, 0.3, "blind-mean"),
     ("  + clear-dev2 (seeds/clearcut/dev2.jsonl) as its own source", SHIPPED + ("clear-dev2",), 0.3),
     ("  + fourth batch of written replies (seeds/written/batch4)", SHIPPED + ("written4",), 0.3),
+    ("  class weights balanced inside each source", SHIPPED, 0.3, "source-balanced"),
     ("  fourth batch in the third batch's source", tuple("written3+4" if s == "written3" else s for s in SHIPPED), 0.3),
     ("  fourth batch in the first batch's source", tuple("written1+4" if s == "written" else s for s in SHIPPED), 0.3),
 ]
@@ -171,7 +173,10 @@ def fit_svm(parts: list[tuple[list[str], sp.csr_matrix]], C: float, class_weight
     scores by one factor."""
     X = sp.vstack([Xp for _, Xp in parts], format="csr")
     y = [label for labels, _ in parts for label in labels]
-    weights = build_default.source_weights([len(labels) for labels, _ in parts], alpha)
+    if class_weight == "source-balanced":
+        weights, class_weight = dev_choices.source_label_weights([labels for labels, _ in parts]), None
+    else:
+        weights = build_default.source_weights([len(labels) for labels, _ in parts], alpha)
     svm = LinearSVC(C=C, class_weight=class_weight, max_iter=5000, random_state=build_default.SEED)
     return svm.fit(X, y, sample_weight=weights)
 
@@ -206,7 +211,7 @@ def main() -> None:
     results = []
     for name, names, C, *options in variants:
         columns = slice(None, -tone_scores) if "no-tone" in options else slice(None)
-        class_weight = None if "unweighted" in options else "balanced"
+        class_weight = None if "unweighted" in options else "source-balanced" if "source-balanced" in options else "balanced"
         alpha = dev_choices.TEMPERED_ALPHA if "tempered" in options else 1.0
         pairs = [o for o in options if o in PAIR_SCALE]
 
