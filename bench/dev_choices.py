@@ -114,6 +114,8 @@ VARIANTS = [
      "dev2-writer-folds"),
     ("  shipped now, + fourth batch of written replies (seeds/written/batch4)", SHIPPED + ("replies-train", "written3", "written4"), True, True, 0.3),
     ("  shipped now, fourth batch in the third batch's source", SHIPPED + ("replies-train", "written3+4"), True, True, 0.3),
+    ("  shipped now, C = 0.1", SHIPPED + ("replies-train", "written3"), True, True, 0.1),
+    ("  shipped now, C = 1", SHIPPED + ("replies-train", "written3"), True, True, 1.0),
     ("  shipped now, class weights balanced inside each source", SHIPPED + ("replies-train", "written3"), True, True, 0.3, "source-balanced"),
     ("  shipped now, fourth batch in the first batch's source", BASE + ("written1+4", "written2", "replies-train", "written3"), True, True, 0.3),
 ]
