@@ -353,9 +353,10 @@ def main() -> None:
             y = [r["label"] for rows, _ in groups for r in rows]
             n = len(y)
             alpha = TEMPERED_ALPHA if extra == "tempered" else 1.0
-            weights = build_default.source_weights([len(rows) for rows, _ in groups], alpha) if equal else None
             if extra == "source-balanced":
                 weights = source_label_weights([[r["label"] for r in rows] for rows, _ in groups])
+            else:
+                weights = build_default.source_weights([len(rows) for rows, _ in groups], alpha) if equal else None
             # With C fixed, the classifier's folds only calibrate probabilities (one positive
             # factor, so no label changes): the screens skip them, one SVM fit in place of six.
             # Self-training thresholds probabilities, so it keeps them.

@@ -67,6 +67,7 @@ JOBS = 2  # held-out events fitted in parallel
 SHIPPED = ("iac", "awtp", "written", "written2", "written3", "clear-dev", "replies-dev", "replies-train")
 WITHOUT_THIRD_BATCH = tuple(s for s in SHIPPED if s != "written3")
 EVENT_SOURCES = {"replies-dev", "replies-train", "replies-train2", "replies-train-both", "rumoureval"}
+SCORED = ("replies-dev", "replies-train", "replies-train2")  # every variant is scored on these real replies
 # (name, training sources, C[, options]); the first is the reference of every other row, and
 # runs with --only too. Options: "unweighted" drops the SVM's class weights, "no-tone" the 30
 # tone scores; "context-cosine" and "tone-pairs" add features of the (post, reply) pair
@@ -169,7 +170,8 @@ def pair_features(option: str, rows: list[dict], X: sp.csr_matrix, posts: dict[s
 
 def fit_svm(parts: list[tuple[list[str], sp.csr_matrix]], C: float, class_weight: str | None = "balanced", alpha: float = 1.0) -> LinearSVC:
     """The build's stance SVM (class-weighted unless told not to, sources weighted by
-    :func:`build_default.source_weights`); its decision is the model's, since calibration scales all
+    :func:`build_default.source_weights`; class_weight "source-balanced" balances the labels
+    inside each source instead, :func:`dev_choices.source_label_weights`); its decision is the model's, since calibration scales all
     scores by one factor."""
     X = sp.vstack([Xp for _, Xp in parts], format="csr")
     y = [label for labels, _ in parts for label in labels]
@@ -196,8 +198,8 @@ def main() -> None:
     def features(rows: list[dict]) -> sp.csr_matrix:
         return blocks(rows)[1]  # the features and the tone scores
 
-    data = corpora.training_sources({name for _, names, *_ in variants for name in names} | {"replies-dev", "replies-train", "replies-train2"})
-    scored = data["replies-dev"] + data["replies-train"] + data["replies-train2"]  # every variant is scored on these
+    data = corpora.training_sources({name for _, names, *_ in variants for name in names} | set(SCORED))
+    scored = [r for p in SCORED for r in data[p]]
     events = np.array([event_of(r["thread"]) for r in scored])
     groups = {name: (rows, features(rows)) for name, rows in data.items()}
     row_events = {name: np.array([event_of(r["thread"]) for r in rows]) for name, rows in data.items() if name in EVENT_SOURCES}
@@ -220,8 +222,8 @@ def main() -> None:
                 return X
             return sp.hstack([X] + [pair_features(o, rows, X, posts, featurizer.n_features, tone_scores) for o in pairs], format="csr")
 
-        matrices = {p: with_pairs(*groups[p]) for p in set(names) | {"replies-dev", "replies-train", "replies-train2"}}
-        variant_X = sp.vstack([matrices[p] for p in ("replies-dev", "replies-train", "replies-train2")], format="csr")
+        matrices = {p: with_pairs(*groups[p]) for p in set(names) | set(SCORED)}
+        variant_X = sp.vstack([matrices[p] for p in SCORED], format="csr")
 
         def without_event(event: str, matrices: dict[str, sp.csr_matrix]) -> list[tuple[list[str], sp.csr_matrix]]:
             parts = []
@@ -237,8 +239,8 @@ def main() -> None:
             held = events == event
             predicted[held] = svm.predict(variant_X[held][:, columns])
         if "blind-mean" in options:  # the same folds, every row without its post and parent
-            blind_matrices = {p: features(dev_choices.without_context(groups[p][0])) for p in set(names) | {"replies-dev", "replies-train", "replies-train2"}}
-            blind_X = sp.vstack([blind_matrices[p] for p in ("replies-dev", "replies-train", "replies-train2")], format="csr")
+            blind_matrices = {p: features(dev_choices.without_context(groups[p][0])) for p in set(names) | set(SCORED)}
+            blind_X = sp.vstack([blind_matrices[p] for p in SCORED], format="csr")
             blind = Parallel(n_jobs=JOBS)(delayed(fit_svm)(without_event(event, blind_matrices), C, class_weight, alpha) for event in counts)
             for event, svm, other in zip(counts, fitted, blind):
                 held = events == event
