@@ -27,10 +27,15 @@ bench/results/prior_weight.{json,md}.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import random
+import shlex
 import sys
+import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -58,47 +63,95 @@ def labels_of(model: stance.StanceModel, rows: list[dict]) -> list[str]:
     return [p.label for p in model.classify(texts, context=[r.get("context") for r in rows], parent=[r.get("parent") for r in rows])]
 
 
-def curve(rows: list[dict], prior: stance.StanceModel, weights: tuple[float, ...] | None) -> dict[str, dict[str, float]]:
-    """macro-F1 by number of labels; weights None is the prior as is, (1.0,) the fitted model alone."""
-    labels = sorted({r["label"] for r in rows})
-    saved = training.LABEL_WEIGHTS, training.LABEL_WEIGHT_WITHOUT_CV
-    if weights is not None:
-        training.LABEL_WEIGHTS, training.LABEL_WEIGHT_WITHOUT_CV = weights, weights[len(weights) // 2]
+# Each system is a setting of stance.training's module constants (None: the prior as is).
+SYSTEMS: dict[str, dict | None] = {
+    "prior as is": None,
+    "weight 1": {"LABEL_WEIGHTS": (1.0,), "LABEL_WEIGHT_WITHOUT_CV": 1.0},
+    "weight by CV": {},
+    # screen 8 (bench/EXPERIMENTS.md): a logistic regression centred on the prior
+    "centred, C = 0.3": {"CENTRED_C": 0.3},
+    "centred, C = 1": {"CENTRED_C": 1.0},
+    "centred, C = 3": {"CENTRED_C": 3.0},
+    "centred, C by CV": {"CENTRED_C": "cv"},
+}
+
+
+@contextlib.contextmanager
+def setting(constants: dict) -> Iterator[None]:
+    saved = {name: getattr(training, name) for name in constants}
+    for name, value in constants.items():
+        setattr(training, name, value)
     try:
-        per_size: dict[int, list[float]] = {}
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(training, name, value)
+
+
+def curve(rows: list[dict], prior: stance.StanceModel, constants: dict | None) -> dict[str, dict[str, float]]:
+    """macro-F1 by number of labels; constants None is the prior as is."""
+    labels = sorted({r["label"] for r in rows})
+    per_size: dict[int, list[float]] = {}
+    with setting(constants or {}):
         for seed in range(SEEDS):
             shuffled = rows[:]
             random.Random(seed).shuffle(shuffled)
             pool, test = shuffled[: len(rows) // 2], shuffled[len(rows) // 2 :][:TEST_ROWS]
             gold = [r["label"] for r in test]
-            for n in (0,) if weights is None else SIZES:
-                model = prior if weights is None else stance.train(pool[:n], prior=prior, random_state=seed)
+            for n in (0,) if constants is None else SIZES:
+                model = prior if constants is None else stance.train(pool[:n], prior=prior, random_state=seed)
                 per_size.setdefault(n, []).append(f1_score(gold, labels_of(model, test), labels=labels, average="macro", zero_division=0))
-    finally:
-        training.LABEL_WEIGHTS, training.LABEL_WEIGHT_WITHOUT_CV = saved
     return {str(n): {"mean": float(np.mean(v)), "sd": float(np.std(v))} for n, v in per_size.items()}
+
+
+def tweeteval_cv(prior: stance.StanceModel, constants: dict) -> float:
+    """F_avg (mean F1 of supportive and critical) of 5-fold CV of `stance train` on TweetEval
+    stance's train split, five targets: the many-labels guard of screen 8."""
+    rows = [r for target in corpora.TARGETS for r in corpora.tweeteval(target, "train")]
+    with setting(constants):
+        result = stance.cross_validate(rows, folds=5, repeats=1, prior=prior)
+    return float(np.mean([result["per_label_f1"]["supportive"], result["per_label_f1"]["critical"]]))
 
 
 def main() -> None:
     warnings.filterwarnings("ignore", message="Liblinear failed to converge")
     prior = stance.load_model(ROOT / "models" / "default.stance")
-    systems = {"prior as is": None, "weight 1": (1.0,), "weight by CV": training.LABEL_WEIGHTS}
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tweeteval", action="store_true", help="also 5-fold CV on TweetEval stance's train split (screen 8's guard)")
+    args = parser.parse_args()
     results = {}
     for name, rows in dev_sets().items():
         results[name] = {"rows": len(rows), "systems": {}}
-        for system, weights in systems.items():
-            results[name]["systems"][system] = curve(rows, prior, weights)
-            print(name, system, results[name]["systems"][system], flush=True)
+        for system, constants in SYSTEMS.items():
+            started = time.perf_counter()
+            results[name]["systems"][system] = curve(rows, prior, constants)
+            print(name, system, results[name]["systems"][system], f"{time.perf_counter() - started:.0f} s", flush=True)
+    if args.tweeteval:
+        results["tweeteval-train CV"] = {}
+        for system, constants in SYSTEMS.items():
+            if constants is not None and system != "weight 1":
+                started = time.perf_counter()
+                results["tweeteval-train CV"][system] = tweeteval_cv(prior, constants)
+                print("tweeteval-train CV", system, f"F_avg {results['tweeteval-train CV'][system]:.3f}", f"{time.perf_counter() - started:.0f} s", flush=True)
+    curves = {name: result for name, result in results.items() if name != "tweeteval-train CV"}
     sizes = ["0", *map(str, SIZES)]
     lines = ["| dev set | system | " + " | ".join(sizes) + " |", "|---|---|" + "---:|" * len(sizes)]
-    for name, result in results.items():
+    for name, result in curves.items():
         for system, cells in result["systems"].items():
             lines.append(f"| {name} ({result['rows']} rows) | {system} | "
                          + " | ".join(f"{cells[n]['mean']:.3f} ± {cells[n]['sd']:.3f}" if n in cells else "" for n in sizes) + " |")
-    table = "\n".join(lines) + "\n"
+    mean_lines = ["| system | mean of the eight cells (25-200 labels, both sets) |" + (" TweetEval train, 5-fold CV F_avg |" if args.tweeteval else ""),
+                  "|---|---:|" + ("---:|" if args.tweeteval else "")]
+    for system, constants in SYSTEMS.items():
+        if constants is not None:
+            cells = [result["systems"][system][str(n)]["mean"] for result in curves.values() for n in SIZES]
+            te = results.get("tweeteval-train CV", {}).get(system)
+            mean_lines.append(f"| {system} | {np.mean(cells):.3f} |" + ((f" {te:.3f} |" if te is not None else " |") if args.tweeteval else ""))
+    table = "\n".join(lines) + "\n\n" + "\n".join(mean_lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "prior_weight.json").write_text(json.dumps({"command": "python bench/prior_weight.py", "results": results}, indent=1) + "\n")
-    (RESULTS / "prior_weight.md").write_text(table)
+    command = shlex.join(["python", "bench/prior_weight.py", *sys.argv[1:]])
+    (RESULTS / "prior_weight.json").write_text(json.dumps({"command": command, "results": results}, indent=1) + "\n")
+    (RESULTS / "prior_weight.md").write_text(f"`{command}`\n\n" + table)
     print(table)
 
 

@@ -40,6 +40,11 @@ MIN_TARGET_ROWS = 20  # fewer rows than this for a target, and its rows go to th
 # cross-validate, the middle of the grid.
 LABEL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 LABEL_WEIGHT_WITHOUT_CV = 0.5
+# Screen 8 (bench/EXPERIMENTS.md): None fits and blends as above; a number is the C of a
+# logistic regression centred on the prior (_fit_centred); "cv" chooses it from CENTRED_C_GRID.
+CENTRED_C: float | str | None = None
+CENTRED_C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
+CENTRED_C_WITHOUT_CV = 1.0
 
 PriorArg = StanceModel | str | os.PathLike[str] | None
 
@@ -149,6 +154,73 @@ def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, ran
     return scorer, {"chosen_C": classifier.C_, "label_weight": weight}
 
 
+def _centred_correction(X: Any, offsets: np.ndarray, encoded: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The correction ``(Δ, δ)`` that minimises the class-weighted multinomial log loss of the
+    logits ``offsets + X Δᵀ + δ`` plus ``(‖Δ‖² + ‖δ‖²) / 2C``: a logistic regression whose
+    zero is the prior. Only the columns the rows use can move; returns them, Δ on them, δ."""
+    from scipy.optimize import minimize
+
+    columns = np.unique(X.indices)
+    Xs = X[:, columns].tocsr()
+    n, k = offsets.shape
+    counts = np.bincount(encoded, minlength=k)
+    weights = n / (k * counts[encoded])  # "balanced", as the SVM's class weights
+    onehot = np.eye(k)[encoded]
+
+    def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        delta, bias = flat[: k * len(columns)].reshape(k, len(columns)), flat[k * len(columns):]
+        z = offsets + np.asarray(Xs @ delta.T) + bias
+        z -= z.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(z).sum(axis=1))
+        residual = weights[:, None] * (np.exp(z - log_norm[:, None]) - onehot)
+        value = float(weights @ (log_norm - z[np.arange(n), encoded])) + float(flat @ flat) / (2 * C)
+        grad = np.concatenate([np.asarray(Xs.T @ residual).T.ravel(), residual.sum(axis=0)]) + flat / C
+        return value, grad
+
+    start = np.zeros(k * len(columns) + k)
+    solution = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 1000}).x
+    return columns, solution[: k * len(columns)].reshape(k, len(columns)), solution[k * len(columns):]
+
+
+def _choose_centred_C(X: Any, offsets: np.ndarray, encoded: np.ndarray, random_state: int) -> float:
+    """C of the centred fit by stratified cross-validation on the rows (macro-F1, ties to the smaller C)."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = min(5, int(np.bincount(encoded).min()))
+    if folds < 2:
+        return CENTRED_C_WITHOUT_CV
+    predicted = {C: np.zeros(len(encoded), dtype=int) for C in CENTRED_C_GRID}
+    for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
+        for C in CENTRED_C_GRID:
+            columns, delta, bias = _centred_correction(X[train_idx], offsets[train_idx], encoded[train_idx], C)
+            z = offsets[test_idx] + np.asarray(X[test_idx][:, columns] @ delta.T) + bias
+            predicted[C][test_idx] = z.argmax(axis=1)
+    f1 = {C: f1_score(encoded, predicted[C], average="macro") for C in CENTRED_C_GRID}
+    return max(CENTRED_C_GRID, key=lambda C: (round(f1[C], 9), -C))
+
+
+def _fit_centred(examples: Examples, labels: list[str], prior: StanceModel, random_state: int) -> tuple[LinearScorer, dict[str, Any]]:
+    """The prior's weights plus a correction learned from the rows (:func:`_centred_correction`),
+    kept in the prior's raw scale so the prior's temperature still applies."""
+    featurizer = prior.scorer.featurizer
+    X = featurizer.transform(examples)
+    prior_coef, prior_intercept = as_logit_weights(prior.scorer.coef, prior.scorer.intercept)
+    logits = prior.scores_as_prior(list(examples.texts), X @ prior_coef.T + prior_intercept)
+    classes = sorted(set(labels))
+    rows = [list(prior.labels).index(c) for c in classes]
+    prior_coef, prior_intercept = prior_coef[rows], prior_intercept[rows]
+    temperature = prior.scorer.temperature
+    offsets = temperature * logits[:, rows]
+    encoded = np.searchsorted(classes, labels)
+    C = _choose_centred_C(X, offsets, encoded, random_state) if CENTRED_C == "cv" else float(CENTRED_C)  # type: ignore[arg-type]
+    columns, delta, bias = _centred_correction(X, offsets, encoded, C)
+    coef = prior_coef.copy()
+    coef[:, columns] += delta / temperature
+    intercept = prior_intercept + bias / temperature
+    return LinearScorer(featurizer, coef, intercept, temperature, classes), {"chosen_C": C}
+
+
 def _choose_label_weight(features: Any, encoded: np.ndarray, prior_logits: np.ndarray, C: float, random_state: int) -> float:
     """The weight of the new labels against the prior, by cross-validated macro-F1."""
     from sklearn.metrics import f1_score
@@ -171,6 +243,8 @@ def _fit_scorer(
     examples: Examples, labels: list[str], *, prior: StanceModel | None, random_state: int, feature_params: dict[str, Any]
 ) -> tuple[LinearScorer, dict[str, Any]]:
     """One scorer for these rows, and what was chosen on them (C; with a prior, the weight of the labels)."""
+    if prior is not None and CENTRED_C is not None and set(labels) <= set(prior.labels):
+        return _fit_centred(examples, labels, prior, random_state)
     if prior is not None:
         return _fit_on_prior(examples, labels, prior, random_state)
     from .estimators import make_pipeline, scorer_from_pipeline
