@@ -73,6 +73,8 @@ SYSTEMS: dict[str, dict | None] = {
     "centred, C = 1": {"CENTRED_C": 1.0},
     "centred, C = 3": {"CENTRED_C": 3.0},
     "centred, C by CV": {"CENTRED_C": "cv"},
+    # screen 9: room to move when many rows disagree with the prior
+    "centred, C by CV up to 100": {"CENTRED_C": "cv", "CENTRED_C_GRID": (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)},
 }
 
 
