@@ -113,3 +113,53 @@ def test_trained_rows_survive_saving(tmp_path):
     keys, logits = stance.load_model(tmp_path / "m.stance").trained_rows
     assert np.array_equal(keys, model.trained_rows[0]) and np.array_equal(logits, model.trained_rows[1])
     assert model.scores_as_prior([" b", "c"], np.zeros((2, 3))).tolist() == [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]
+
+
+# The fit centred on the prior (screens 8 and 9 in bench/EXPERIMENTS.md; training.CENTRED_C).
+
+
+def test_the_centred_correction_is_the_minimum_of_its_objective():
+    """Checked against the objective written out densely here, apart from the solver's."""
+    rng = np.random.default_rng(0)
+    import scipy.sparse as sp
+
+    X = sp.random(40, 30, density=0.2, random_state=1, format="csr")
+    offsets = rng.normal(size=(40, 3))
+    encoded = rng.integers(0, 3, size=40)
+    C = 0.7
+    columns, delta, bias = training._centred_correction(X, offsets, encoded, C)
+    dense = X.toarray()[:, columns]
+    weights = 40 / (3 * np.bincount(encoded, minlength=3)[encoded])
+    z = offsets + dense @ delta.T + bias
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    residual = weights[:, None] * (p - np.eye(3)[encoded])
+    assert np.abs(residual.T @ dense + delta / C).max() < 1e-4
+    assert np.abs(residual.sum(axis=0) + bias / C).max() < 1e-4
+    assert set(columns) == set(np.flatnonzero(X.getnnz(axis=0)))
+
+
+def test_a_centred_fit_with_no_room_to_move_is_the_prior(replies, prior_labels, monkeypatch):
+    monkeypatch.setattr(training, "CENTRED_C", 1e-9)
+    flipped = [FLIP[label] for label in prior_labels]
+    model = stance.train([dict(r, label=label) for r, label in zip(replies, flipped)])
+    texts, contexts = [r["text"] for r in replies], [r["context"] for r in replies]
+    assert np.allclose(_proba(model, texts, contexts),
+                       _proba(default_model(), texts, contexts), atol=1e-6)
+
+
+def test_a_centred_fit_moves_only_the_words_of_its_rows_and_learns_them(replies, prior_labels, monkeypatch):
+    monkeypatch.setattr(training, "CENTRED_C", 100.0)
+    flipped = [FLIP[label] for label in prior_labels]
+    rows = [dict(r, label=label) for r, label in zip(replies, flipped)]
+    model = stance.train(rows)
+    prior = default_model().scorer
+    moved = np.flatnonzero(np.abs(model.scorer.coef - prior.coef).max(axis=0) > 0)
+    used = np.flatnonzero(prior.featurizer.transform(rows).getnnz(axis=0))
+    assert len(moved) and set(moved) <= set(used)
+    predicted = [p.label for p in model.classify([r["text"] for r in replies], context=[r["context"] for r in replies])]
+    assert sum(p == f for p, f in zip(predicted, flipped)) >= 0.9 * len(flipped)
+
+
+def _proba(model: stance.StanceModel, texts: list[str], contexts: list[str]) -> np.ndarray:
+    return np.array([[p.proba[label] for label in model.labels] for p in model.classify(texts, context=contexts)])
