@@ -154,10 +154,13 @@ def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, ran
     return scorer, {"chosen_C": classifier.C_, "label_weight": weight}
 
 
-def _centred_correction(X: Any, offsets: np.ndarray, encoded: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _centred_correction(
+    X: Any, offsets: np.ndarray, encoded: np.ndarray, C: float, start: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The correction ``(Δ, δ)`` that minimises the class-weighted multinomial log loss of the
     logits ``offsets + X Δᵀ + δ`` plus ``(‖Δ‖² + ‖δ‖²) / 2C``: a logistic regression whose
-    zero is the prior. Only the columns the rows use can move; returns them, Δ on them, δ."""
+    zero is the prior. Only the columns the rows use can move; returns them, Δ on them, δ.
+    ``start`` is a solution on the same rows at another C (a warm start; the minimum is the same)."""
     from scipy.optimize import minimize
 
     columns = np.unique(X.indices)
@@ -177,8 +180,8 @@ def _centred_correction(X: Any, offsets: np.ndarray, encoded: np.ndarray, C: flo
         grad = np.concatenate([np.asarray(Xs.T @ residual).T.ravel(), residual.sum(axis=0)]) + flat / C
         return value, grad
 
-    start = np.zeros(k * len(columns) + k)
-    solution = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 1000}).x
+    initial = np.zeros(k * len(columns) + k) if start is None else np.concatenate([start[0].ravel(), start[1]])
+    solution = minimize(loss, initial, jac=True, method="L-BFGS-B", options={"maxiter": 1000}).x
     return columns, solution[: k * len(columns)].reshape(k, len(columns)), solution[k * len(columns):]
 
 
@@ -192,8 +195,10 @@ def _choose_centred_C(X: Any, offsets: np.ndarray, encoded: np.ndarray, random_s
         return CENTRED_C_WITHOUT_CV
     predicted = {C: np.zeros(len(encoded), dtype=int) for C in CENTRED_C_GRID}
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
-        for C in CENTRED_C_GRID:
-            columns, delta, bias = _centred_correction(X[train_idx], offsets[train_idx], encoded[train_idx], C)
+        previous = None
+        for C in sorted(CENTRED_C_GRID):  # each C starts from the smaller C's solution
+            columns, delta, bias = _centred_correction(X[train_idx], offsets[train_idx], encoded[train_idx], C, previous)
+            previous = delta, bias
             z = offsets[test_idx] + np.asarray(X[test_idx][:, columns] @ delta.T) + bias
             predicted[C][test_idx] = z.argmax(axis=1)
     f1 = {C: f1_score(encoded, predicted[C], average="macro") for C in CENTRED_C_GRID}
