@@ -12,9 +12,11 @@ labels as fast as any other model and carries no copy of the prior.
 
 ``prior=None`` trains from the rows alone, with a featurizer fitted on them.
 
-One module, a little over 400 lines: :func:`train` and :func:`cross_validate` share one
-fitting path (the prior, the blend and the per-target models), and a reader checks the
-cross-validation against the training by reading them side by side.
+One module: :func:`train` and :func:`cross_validate` share one fitting path (the prior,
+the blend and the per-target models), and a reader checks the cross-validation against the
+training by reading them side by side. A second way to start from the prior, a logistic
+regression centred on its weights (:func:`_fit_centred`), is measured but off by default
+(``CENTRED_C``; bench/EXPERIMENTS.md, screens 8 and 9).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ MIN_TARGET_ROWS = 20  # fewer rows than this for a target, and its rows go to th
 # cross-validate, the middle of the grid.
 LABEL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 LABEL_WEIGHT_WITHOUT_CV = 0.5
-# Screen 8 (bench/EXPERIMENTS.md): None fits and blends as above; a number is the C of a
+# Screens 8-9 (bench/EXPERIMENTS.md): None fits and blends as above; a number is the C of a
 # logistic regression centred on the prior (_fit_centred); "cv" chooses it from CENTRED_C_GRID.
 CENTRED_C: float | str | None = None
 CENTRED_C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
