@@ -1,6 +1,7 @@
 """How `stance train` should use the shipped prior with few labels, on dev curves only.
 
-    python bench/prior_weight.py        # about a minute
+    python bench/prior_weight.py               # the curves: about five minutes
+    python bench/prior_weight.py --tweeteval   # and screen 8's guard: about forty more
 
 `stance train` fits a model on the prior's features and scores, then blends it with the
 prior by a weight of the new labels that cross-validation on the rows chooses
@@ -9,6 +10,8 @@ prior by a weight of the new labels that cross-validation on the rows chooses
   prior as is       the shipped default model, no training
   weight 1          the fitted model alone (no blend: what `stance train` did before)
   weight by CV      the blend, as `stance train` does now
+  centred, ...      a logistic regression centred on the prior (training.CENTRED_C, off by
+                    default; screens 8 and 9 of bench/EXPERIMENTS.md)
 
 on two sets that neither the prior nor any benchmark test uses:
 
@@ -106,10 +109,9 @@ def curve(rows: list[dict], prior: stance.StanceModel, constants: dict | None) -
     return {str(n): {"mean": float(np.mean(v)), "sd": float(np.std(v))} for n, v in per_size.items()}
 
 
-def tweeteval_cv(prior: stance.StanceModel, constants: dict) -> float:
-    """F_avg (mean F1 of supportive and critical) of 5-fold CV of `stance train` on TweetEval
-    stance's train split, five targets: the many-labels guard of screen 8."""
-    rows = [r for target in corpora.TARGETS for r in corpora.tweeteval(target, "train")]
+def tweeteval_cv(rows: list[dict], prior: stance.StanceModel, constants: dict) -> float:
+    """F_avg (mean F1 of supportive and critical) of 5-fold CV of `stance train` on ``rows``,
+    TweetEval stance's train split: the many-labels guard of screen 8."""
     with setting(constants):
         result = stance.cross_validate(rows, folds=5, repeats=1, prior=prior)
     return float(np.mean([result["per_label_f1"]["supportive"], result["per_label_f1"]["critical"]]))
@@ -130,10 +132,11 @@ def main() -> None:
             print(name, system, results[name]["systems"][system], f"{time.perf_counter() - started:.0f} s", flush=True)
     if args.tweeteval:
         results["tweeteval-train CV"] = {}
+        tweets = [r for target in corpora.TARGETS for r in corpora.tweeteval(target, "train")]
         for system, constants in SYSTEMS.items():
             if constants is not None and system != "weight 1":
                 started = time.perf_counter()
-                results["tweeteval-train CV"][system] = tweeteval_cv(prior, constants)
+                results["tweeteval-train CV"][system] = tweeteval_cv(tweets, prior, constants)
                 print("tweeteval-train CV", system, f"F_avg {results['tweeteval-train CV'][system]:.3f}", f"{time.perf_counter() - started:.0f} s", flush=True)
     curves = {name: result for name, result in results.items() if name != "tweeteval-train CV"}
     sizes = ["0", *map(str, SIZES)]
