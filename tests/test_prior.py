@@ -41,12 +41,11 @@ def prior_labels(replies) -> list[str]:
 
 def test_labels_that_agree_with_the_prior_keep_the_prior(replies, prior_labels):
     model = stance.train([dict(r, label=label) for r, label in zip(replies, prior_labels)])
-    assert model.metadata["label_weight"] == 0.0
+    assert model.metadata["method"] == "centred on the prior"
+    assert model.metadata["chosen_C"] == min(training.CENTRED_C_GRID)  # every C fits them: the one nearest the prior
     again = [p.label for p in model.classify([r["text"] for r in replies], context=[r["context"] for r in replies])]
     assert again == prior_labels
-    prior = default_model().scorer  # a weight of 0 folds to exactly the prior's weights and temperature
-    assert np.allclose(model.scorer.coef, prior.coef) and np.allclose(model.scorer.intercept, prior.intercept)
-    assert model.scorer.temperature == pytest.approx(prior.temperature)
+    assert model.scorer.temperature == default_model().scorer.temperature
 
 
 def test_few_rows_the_prior_separates_do_not_make_the_model_certain(toy_rows):
@@ -59,23 +58,26 @@ def test_few_rows_the_prior_separates_do_not_make_the_model_certain(toy_rows):
 def test_labels_that_contradict_the_prior_move_the_model(replies, prior_labels):
     flipped = [FLIP[label] for label in prior_labels]
     model = stance.train([dict(r, label=label) for r, label in zip(replies, flipped)])
-    assert model.metadata["label_weight"] > 0.0
+    assert model.metadata["chosen_C"] > min(training.CENTRED_C_GRID)
     predicted = [p.label for p in model.classify([r["text"] for r in replies], context=[r["context"] for r in replies])]
     assert sum(p == f for p, f in zip(predicted, flipped)) >= 0.9 * len(flipped)
 
 
-def test_labels_the_prior_does_not_know_are_learned_alone(replies):
+def test_labels_the_prior_does_not_know_are_learned_on_its_scores(replies):
     rows = [dict(r, label="question" if r["text"].rstrip().endswith("?") else "statement") for r in replies]
     model = stance.train(rows)
     assert model.labels == ["question", "statement"]
-    assert model.metadata["label_weight"] == 1.0
+    assert model.metadata["method"] == "on the prior's scores"
+    predicted = [p.label for p in model.classify([r["text"] for r in replies], context=[r["context"] for r in replies])]
+    assert predicted == [r["label"] for r in rows]
 
 
-def test_too_few_rows_of_a_label_to_cross_validate_take_the_middle_weight(replies, prior_labels):
+def test_too_few_rows_of_a_label_to_cross_validate_take_a_fixed_C(replies, prior_labels):
     sides = [dict(r, label=label) for r, label in zip(replies, prior_labels) if label != "off-topic"]
     once = next(dict(r, label=label) for r, label in zip(replies, prior_labels) if label == "off-topic")
     model = stance.train(sides[:30] + [once])
-    assert model.metadata["label_weight"] == training.LABEL_WEIGHT_WITHOUT_CV
+    assert model.metadata["chosen_C"] == training.CENTRED_C_WITHOUT_CV
+    assert model.metadata["C_from"] == "too few rows of a label to cross-validate"
 
 
 def test_the_prior_scores_rows_it_was_trained_on_as_in_its_cross_validation(seen_replies, replies):
@@ -100,10 +102,11 @@ def test_training_on_rows_the_prior_saw_stacks_on_its_out_of_fold_scores(seen_re
     prior = copy.copy(default_model())
     labels = [p.label for p in prior.classify([r["text"] for r in seen_replies], context=[r["context"] for r in seen_replies])]
     rows = [dict(r, label=label) for r, label in zip(seen_replies, labels)]
-    prior.trained_rows = None
-    assert stance.train(rows, prior=prior).metadata["label_weight"] == 0.0
-    prior.trained_rows = trained_rows_table([r["text"] for r in seen_replies], np.zeros((len(rows), len(prior.labels))))
-    assert stance.train(rows, prior=prior).metadata["label_weight"] > 0.0
+    moved = {}
+    for name, trained_rows in [("in sample", None), ("out of fold", trained_rows_table([r["text"] for r in seen_replies], np.zeros((len(rows), len(prior.labels)))))]:
+        prior.trained_rows = trained_rows
+        moved[name] = np.linalg.norm(stance.train(rows, prior=prior).scorer.coef - default_model().scorer.coef)
+    assert moved["out of fold"] > 2 * moved["in sample"]
 
 
 def test_trained_rows_survive_saving(tmp_path):

@@ -142,8 +142,12 @@ def train(
     digest = model.save(output)
     counts = ", ".join(f"{k} {v}" for k, v in model.metadata["label_counts"].items())
     click.echo(f"Trained on {model.metadata['n_examples']} rows ({counts}); wrote {output} (sha256 {digest}).", err=True)
-    if "label_weight" in model.metadata:
-        click.echo(f"Weight of these labels against the prior, chosen by cross-validation: {model.metadata['label_weight']}.", err=True)
+    if model.metadata.get("method") == "centred on the prior":
+        click.echo(
+            f"Started from the prior; how far these labels moved it: C = {model.metadata['chosen_C']:g} "
+            f"({model.metadata['C_from']}; larger moves further).",
+            err=True,
+        )
     if card:
         from .card import model_card
 

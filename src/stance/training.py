@@ -3,20 +3,20 @@
 Training starts from a **prior** by default: the shipped default model, which has learned
 what agreement, disagreement and off-topic chatter look like from tens of thousands of
 labelled and unlabelled replies. The new model reuses the prior's fitted featurizer (its
-idf and word list come from that large corpus, not from a few dozen rows) and sees the
-prior's scores for each row as extra features, and the result is blended with the prior
-by a weight the rows choose by cross-validation, so that a handful of labels adjust the
-prior instead of starting from nothing. Because the prior's scores are linear in the
-same features, the trained model folds them back into one set of linear weights: it
-labels as fast as any other model and carries no copy of the prior.
+idf and word list come from that large corpus, not from a few dozen rows) and is a
+logistic regression centred on the prior's weights: the rows learn a correction whose size
+is penalised, with a C that cross-validation on the rows chooses, so a handful of labels
+that agree with the prior leave it nearly as it was and thousands that disagree move it
+far (:func:`_fit_centred`; bench/EXPERIMENTS.md, screens 8 and 9). The result is again one
+set of linear weights: it labels as fast as any other model and carries no copy of the
+prior. Labels the prior does not have are learned on its features and scores instead
+(:func:`_fit_stacked`).
 
 ``prior=None`` trains from the rows alone, with a featurizer fitted on them.
 
-One module: :func:`train` and :func:`cross_validate` share one fitting path (the prior,
-the blend and the per-target models), and a reader checks the cross-validation against the
-training by reading them side by side. A second way to start from the prior, a logistic
-regression centred on its weights (:func:`_fit_centred`), is measured but off by default
-(``CENTRED_C``; bench/EXPERIMENTS.md, screens 8 and 9).
+One module: :func:`train` and :func:`cross_validate` share one fitting path (the prior and
+the per-target models), and a reader checks the cross-validation against the training by
+reading them side by side.
 """
 
 from __future__ import annotations
@@ -34,18 +34,15 @@ from . import artifact
 from .errors import Errors, InputError, format_numbers
 from .examples import Examples, to_examples
 from .model import StanceModel, default_model, load_model
-from .scoring import DEFAULT_LABELS, LinearScorer, as_logit_weights, as_logits
+from .scoring import DEFAULT_LABELS, LinearScorer, as_logit_weights
 
 MIN_TARGET_ROWS = 20  # fewer rows than this for a target, and its rows go to the pooled model
-# How far a model trained on a prior moves from it: the weight of the new labels, chosen by
-# cross-validation on the rows (see _fit_on_prior). With too few rows of some label to
-# cross-validate, the middle of the grid.
-LABEL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-LABEL_WEIGHT_WITHOUT_CV = 0.5
-# Screens 8-9 (bench/EXPERIMENTS.md): None fits and blends as above; a number is the C of a
-# logistic regression centred on the prior (_fit_centred); "cv" chooses it from CENTRED_C_GRID.
-CENTRED_C: float | str | None = None
-CENTRED_C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
+# How far a model trained on a prior moves from it (_fit_centred): the C of a logistic
+# regression centred on the prior, chosen from CENTRED_C_GRID by cross-validation on the rows
+# ("cv"), or fixed (a number). With too few rows of some label to cross-validate,
+# CENTRED_C_WITHOUT_CV. Chosen on dev sets only: bench/EXPERIMENTS.md, screens 8 and 9.
+CENTRED_C: float | str = "cv"
+CENTRED_C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 CENTRED_C_WITHOUT_CV = 1.0
 
 PriorArg = StanceModel | str | os.PathLike[str] | None
@@ -113,17 +110,12 @@ def resolve_prior(prior: PriorArg) -> StanceModel | None:
     raise InputError(Errors.E105.format(value=prior))
 
 
-def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, random_state: int) -> tuple[LinearScorer, dict[str, Any]]:
-    """A linear model on the prior's features plus its scores, blended with the prior.
+def _fit_stacked(examples: Examples, labels: list[str], prior: StanceModel, random_state: int) -> tuple[LinearScorer, dict[str, Any]]:
+    """For labels the prior does not have: a linear model on the prior's features plus its
+    scores, folded into one linear model on the features.
 
     The classifier sees ``[X, L]`` where ``L = X @ P.T + p`` are the prior's logits; its
     weights ``[A, B]`` give scores ``X @ (A + B P).T + (b + B p)``, one linear model on ``X``.
-    Fitted to a few dozen rows, that model forgets much of what the prior knew and scores
-    below the prior it started from (bench/EXPERIMENTS.md), so its scores are blended with
-    the prior's, ``w * new + (1 - w) * L``, for the labels the rows have. The weight ``w``
-    of the new labels is chosen by stratified cross-validation on the rows (macro-F1, ties
-    to the prior), so the rows themselves say how far to move. The blend is linear in ``X``
-    too: the result is again one set of weights.
     """
     import scipy.sparse as sp
 
@@ -133,27 +125,13 @@ def _fit_on_prior(examples: Examples, labels: list[str], prior: StanceModel, ran
     X = featurizer.transform(examples)
     prior_coef, prior_intercept = as_logit_weights(prior.scorer.coef, prior.scorer.intercept)
     logits = prior.scores_as_prior(list(examples.texts), X @ prior_coef.T + prior_intercept)
-    features = sp.hstack([X, sp.csr_matrix(logits)], format="csr")
-    classifier = LinearStanceClassifier(random_state=random_state).fit(features, labels)
-    classes = [str(c) for c in classifier.classes_]
+    classifier = LinearStanceClassifier(random_state=random_state).fit(sp.hstack([X, sp.csr_matrix(logits)], format="csr"), labels)
     weights, bias = as_logit_weights(classifier.svm_.coef_, classifier.svm_.intercept_)
     on_features, on_prior = weights[:, : X.shape[1]], weights[:, X.shape[1] :]
-    coef = on_features + on_prior @ prior_coef
-    intercept = bias + on_prior @ prior_intercept
-    encoded = np.searchsorted(classifier.classes_, labels)  # its classes_ are the sorted labels
-    if not set(classes) <= set(prior.labels):  # labels the prior does not know: nothing to blend with
-        weight = 1.0
-    else:
-        rows = [list(prior.labels).index(c) for c in classes]
-        prior_coef, prior_intercept, prior_logits = prior_coef[rows], prior_intercept[rows], logits[:, rows]
-        weight = _choose_label_weight(features, encoded, prior_logits, classifier.C_, random_state)
-        coef = weight * coef + (1 - weight) * prior_coef
-        intercept = weight * intercept + (1 - weight) * prior_intercept
-    # The temperatures mix by the same weight, so a weight of 0 gives back the prior exactly
-    # and a few rows move its calibration no more than its weights.
-    temperature = weight * classifier.temperature_ + (1 - weight) * prior.scorer.temperature
-    scorer = LinearScorer(featurizer, coef, intercept, temperature, classes)
-    return scorer, {"chosen_C": classifier.C_, "label_weight": weight}
+    scorer = LinearScorer(
+        featurizer, on_features + on_prior @ prior_coef, bias + on_prior @ prior_intercept, classifier.temperature_, [str(c) for c in classifier.classes_]
+    )
+    return scorer, {"method": "on the prior's scores", "chosen_C": classifier.C_}
 
 
 def _centred_correction(
@@ -205,14 +183,15 @@ def _centred_correction(
     return columns, solution[:size].reshape(k, -1), solution[size:]
 
 
-def _choose_centred_C(X: Any, offsets: np.ndarray, encoded: np.ndarray, random_state: int) -> float:
-    """C of the centred fit by stratified cross-validation on the rows (macro-F1, ties to the smaller C)."""
+def _choose_centred_C(X: Any, offsets: np.ndarray, encoded: np.ndarray, random_state: int) -> tuple[float, str]:
+    """C of the centred fit by stratified cross-validation on the rows (macro-F1, ties to the
+    smaller C, the one nearer the prior), and how it was chosen."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
     folds = min(5, int(np.bincount(encoded).min()))
     if folds < 2:
-        return CENTRED_C_WITHOUT_CV
+        return CENTRED_C_WITHOUT_CV, "too few rows of a label to cross-validate"
     predicted = {C: np.zeros(len(encoded), dtype=int) for C in CENTRED_C_GRID}
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
         previous = None
@@ -222,7 +201,7 @@ def _choose_centred_C(X: Any, offsets: np.ndarray, encoded: np.ndarray, random_s
             z = offsets[test_idx] + np.asarray(X[test_idx][:, columns] @ delta.T) + bias
             predicted[C][test_idx] = z.argmax(axis=1)
     f1 = {C: f1_score(encoded, predicted[C], average="macro") for C in CENTRED_C_GRID}
-    return max(CENTRED_C_GRID, key=lambda C: (round(f1[C], 9), -C))
+    return max(CENTRED_C_GRID, key=lambda C: (round(f1[C], 9), -C)), f"{folds}-fold cross-validation"
 
 
 def _fit_centred(examples: Examples, labels: list[str], prior: StanceModel, random_state: int) -> tuple[LinearScorer, dict[str, Any]]:
@@ -238,52 +217,33 @@ def _fit_centred(examples: Examples, labels: list[str], prior: StanceModel, rand
     temperature = prior.scorer.temperature
     offsets = temperature * logits[:, rows]
     encoded = np.searchsorted(classes, labels)
-    C = _choose_centred_C(X, offsets, encoded, random_state) if CENTRED_C == "cv" else float(CENTRED_C)  # type: ignore[arg-type]
+    C, how = _choose_centred_C(X, offsets, encoded, random_state) if CENTRED_C == "cv" else (float(CENTRED_C), "fixed")
     columns, delta, bias = _centred_correction(X, offsets, encoded, C)
     coef = prior_coef.copy()
     coef[:, columns] += delta / temperature
     intercept = prior_intercept + bias / temperature
-    return LinearScorer(featurizer, coef, intercept, temperature, classes), {"chosen_C": C}
-
-
-def _choose_label_weight(features: Any, encoded: np.ndarray, prior_logits: np.ndarray, C: float, random_state: int) -> float:
-    """The weight of the new labels against the prior, by cross-validated macro-F1."""
-    from sklearn.metrics import f1_score
-    from sklearn.model_selection import StratifiedKFold
-
-    from .estimators import LinearStanceClassifier
-
-    folds = min(5, int(np.bincount(encoded).min()))
-    if folds < 2:
-        return LABEL_WEIGHT_WITHOUT_CV
-    new_scores = np.zeros_like(prior_logits)
-    for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
-        fold = LinearStanceClassifier(C=C, folds=1, random_state=random_state).fit(features[train_idx], encoded[train_idx])
-        new_scores[test_idx] = as_logits(fold.decision_function(features[test_idx]))
-    f1 = {w: f1_score(encoded, (w * new_scores + (1 - w) * prior_logits).argmax(axis=1), average="macro") for w in LABEL_WEIGHTS}
-    return max(LABEL_WEIGHTS, key=lambda w: (round(f1[w], 9), -w))
+    return LinearScorer(featurizer, coef, intercept, temperature, classes), {"method": "centred on the prior", "chosen_C": C, "C_from": how}
 
 
 def _fit_scorer(
     examples: Examples, labels: list[str], *, prior: StanceModel | None, random_state: int, feature_params: dict[str, Any]
 ) -> tuple[LinearScorer, dict[str, Any]]:
-    """One scorer for these rows, and what was chosen on them (C; with a prior, the weight of the labels)."""
-    if prior is not None and CENTRED_C is not None and set(labels) <= set(prior.labels):
+    """One scorer for these rows, and how it was fitted (``method``, ``chosen_C``)."""
+    if prior is not None and set(labels) <= set(prior.labels):
         return _fit_centred(examples, labels, prior, random_state)
     if prior is not None:
-        return _fit_on_prior(examples, labels, prior, random_state)
+        return _fit_stacked(examples, labels, prior, random_state)
     from .estimators import make_pipeline, scorer_from_pipeline
 
     pipeline = make_pipeline(random_state=random_state, **feature_params).fit(examples, labels)
-    return scorer_from_pipeline(pipeline), {"chosen_C": pipeline.named_steps["classifier"].C_}
+    return scorer_from_pipeline(pipeline), {"method": "from the rows alone", "chosen_C": pipeline.named_steps["classifier"].C_}
 
 
 def fit_scorers(
     examples: Examples, labels: list[str], *, prior: StanceModel | None, random_state: int = 0, feature_params: dict[str, Any] | None = None
 ) -> tuple[LinearScorer, dict[str, LinearScorer], dict[str, Any]]:
     """The pooled scorer, one scorer per target with enough rows of two labels or more, and
-    what the pooled scorer chose by cross-validation (``chosen_C``, and with a prior
-    ``label_weight``)."""
+    how the pooled scorer was fitted (``method``, ``chosen_C`` and, centred on a prior, ``C_from``)."""
     feature_params = feature_params or {}
     pooled, chosen = _fit_scorer(examples, labels, prior=prior, random_state=random_state, feature_params=feature_params)
     per_target: dict[str, LinearScorer] = {}
