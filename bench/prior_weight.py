@@ -10,6 +10,7 @@ compares, at 25 to 200 labels:
   prior as is          the shipped default model, no training
   stance train         C by cross-validation from 0.3 to 100 (screen 9 of bench/EXPERIMENTS.md)
   centred, C = ...     fixed C, and C by cross-validation from 0.1 to 10 (screen 8)
+  one-SE rule          the smallest C within one standard error of the best (screen 10)
 
 on two sets that neither the prior nor any benchmark test uses:
 
@@ -74,6 +75,8 @@ SYSTEMS: dict[str, dict | None] = {
     "centred, C = 1": {"CENTRED_C": 1.0},
     "centred, C = 3": {"CENTRED_C": 3.0},
     "centred, C by CV 0.1-10": {"CENTRED_C": "cv", "CENTRED_C_GRID": (0.1, 0.3, 1.0, 3.0, 10.0)},
+    # screen 10: the smallest C within one standard error of the best
+    "one-SE rule": {"CENTRED_C_RULE": "one-se"},
 }
 
 

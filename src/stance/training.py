@@ -44,6 +44,9 @@ MIN_TARGET_ROWS = 20  # fewer rows than this for a target, and its rows go to th
 CENTRED_C: float | str = "cv"
 CENTRED_C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 CENTRED_C_WITHOUT_CV = 1.0
+# Screen 10: "best" takes the C of the best cross-validated macro-F1; "one-se" the smallest C
+# within one standard error of it.
+CENTRED_C_RULE = "best"
 
 PriorArg = StanceModel | str | os.PathLike[str] | None
 
@@ -193,6 +196,7 @@ def _choose_centred_C(X: Any, offsets: np.ndarray, encoded: np.ndarray, random_s
     if folds < 2:
         return CENTRED_C_WITHOUT_CV, "too few rows of a label to cross-validate"
     predicted = {C: np.zeros(len(encoded), dtype=int) for C in CENTRED_C_GRID}
+    per_fold: dict[float, list[float]] = {C: [] for C in CENTRED_C_GRID}
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
         previous = None
         for C in sorted(CENTRED_C_GRID):  # each C starts from the smaller C's solution
@@ -200,8 +204,13 @@ def _choose_centred_C(X: Any, offsets: np.ndarray, encoded: np.ndarray, random_s
             previous = delta, bias
             z = offsets[test_idx] + np.asarray(X[test_idx][:, columns] @ delta.T) + bias
             predicted[C][test_idx] = z.argmax(axis=1)
-    f1 = {C: f1_score(encoded, predicted[C], average="macro") for C in CENTRED_C_GRID}
-    return max(CENTRED_C_GRID, key=lambda C: (round(f1[C], 9), -C)), f"{folds}-fold cross-validation"
+            per_fold[C].append(f1_score(encoded[test_idx], predicted[C][test_idx], average="macro"))
+    f1 = {C: round(f1_score(encoded, predicted[C], average="macro"), 9) for C in CENTRED_C_GRID}
+    best = max(CENTRED_C_GRID, key=lambda C: (f1[C], -C))
+    if CENTRED_C_RULE == "one-se":
+        se = float(np.std(per_fold[best], ddof=1)) / np.sqrt(folds)
+        best = min(C for C in CENTRED_C_GRID if f1[C] >= f1[best] - se)
+    return best, f"{folds}-fold cross-validation"
 
 
 def _fit_centred(examples: Examples, labels: list[str], prior: StanceModel, random_state: int) -> tuple[LinearScorer, dict[str, Any]]:
