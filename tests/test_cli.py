@@ -27,9 +27,15 @@ def test_help_documents_commands(command):
 def test_train_label_evaluate_round_trip(tmp_path, toy_rows):
     data = write_jsonl(tmp_path / "train.jsonl", [{"body": r["text"], "gold": r["label"]} for r in toy_rows])
     model = tmp_path / "model.joblib"
-    trained = run_stance("train", str(data), "-o", str(model), "--text-field", "body", "--label-field", "gold", "--cv", "2", "--cv-repeats", "1")
+    card = tmp_path / "model.md"
+    trained = run_stance(
+        "train", str(data), "-o", str(model), "--text-field", "body", "--label-field", "gold", "--cv", "2", "--cv-repeats", "1", "--card", str(card)
+    )
     assert trained.returncode == 0, trained.stderr
     assert "Cross-validation" in trained.stderr and "macro-F1" in trained.stderr
+    C = stance.load_model(model).metadata["chosen_C"]
+    assert f"Started from the prior; how far these labels moved it: C = {C:g}" in trained.stderr
+    assert f"logistic regression centred on the prior model 'default', C = {C:g}" in card.read_text()
     assert stance.load_model(model).labels == ["critical", "off-topic", "supportive"]
 
     refused = run_stance("train", str(data), "-o", str(model), "--text-field", "body", "--label-field", "gold")

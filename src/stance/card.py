@@ -5,13 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 
+def _how_fitted(meta: dict[str, Any]) -> str:
+    prior = (meta.get("prior") or {}).get("name", "the prior")
+    C = meta.get("chosen_C")
+    if meta.get("method") == "centred on the prior":
+        return (
+            f"spaCy features; class-weighted logistic regression centred on the prior model '{prior}', "
+            f"C = {C:g} ({meta.get('C_from')}); the prior's temperature-scaled probabilities"
+        )
+    if meta.get("method") == "on the prior's scores":
+        return f"spaCy features and the scores of the prior model '{prior}' + class-weighted linear SVM, C = {C:g} by cross-validation, temperature-scaled probabilities"
+    return "spaCy features + class-weighted linear SVM, C chosen by cross-validation, temperature-scaled probabilities"
+
+
 def model_card(model: Any, cv: dict[str, Any] | None, *, command: str | None = None) -> str:
     meta = model.metadata
     lines = [
         f"# Model card: {meta.get('training_file', 'stance model')}",
         "",
         "## What it is",
-        f"- A stance classifier (spaCy features + class-weighted linear SVM, C chosen by cross-validation, temperature-scaled probabilities), stance {meta['stance_version']}.",
+        f"- A stance classifier ({_how_fitted(meta)}), stance {meta['stance_version']}.",
         f"- Labels: {', '.join(meta['labels'])}.",
         f"- Trained on {meta['n_examples']} rows of `{meta.get('training_file')}`"
         + (f" where {'; '.join(meta['where'])}" if meta.get("where") else "")
