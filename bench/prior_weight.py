@@ -11,6 +11,7 @@ compares, at 25 to 200 labels:
   stance train         C by cross-validation from 0.3 to 100 (screen 9 of bench/EXPERIMENTS.md)
   centred, C = ...     fixed C, and C by cross-validation from 0.1 to 10 (screen 8)
   one-SE rule          the smallest C within one standard error of the best (screen 10)
+  C by CV up to 1000   the grid extended to 300 and 1000 (screen 11)
 
 on two sets that neither the prior nor any benchmark test uses:
 
@@ -77,6 +78,8 @@ SYSTEMS: dict[str, dict | None] = {
     "centred, C by CV 0.1-10": {"CENTRED_C": "cv", "CENTRED_C_GRID": (0.1, 0.3, 1.0, 3.0, 10.0)},
     # screen 10: the smallest C within one standard error of the best
     "one-SE rule": {"CENTRED_C_RULE": "one-se"},
+    # screen 11: a grid that reaches further from the prior
+    "C by CV up to 1000": {"CENTRED_C_GRID": (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)},
 }
 
 
@@ -121,7 +124,16 @@ def main() -> None:
     prior = stance.load_model(ROOT / "models" / "default.stance")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tweeteval", action="store_true", help="also 5-fold CV on TweetEval stance's train split (screen 8's guard)")
+    parser.add_argument("--systems", help="comma-separated systems to run (default: all)")
+    parser.add_argument("--stem", default="prior_weight", help="results go to bench/results/STEM.{json,md}")
     args = parser.parse_args()
+    if args.systems:
+        wanted = args.systems.split(",")
+        unknown = sorted(set(wanted) - set(SYSTEMS))
+        if unknown:
+            parser.error(f"unknown systems {unknown}; choose from {sorted(SYSTEMS)}")
+        for name in set(SYSTEMS) - set(wanted):
+            del SYSTEMS[name]
     results = {}
     for name, rows in dev_sets().items():
         results[name] = {"rows": len(rows), "systems": {}}
@@ -154,8 +166,8 @@ def main() -> None:
     table = "\n".join(lines) + "\n\n" + "\n".join(mean_lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     command = shlex.join(["python", "bench/prior_weight.py", *sys.argv[1:]])
-    (RESULTS / "prior_weight.json").write_text(json.dumps({"command": command, "results": results}, indent=1) + "\n")
-    (RESULTS / "prior_weight.md").write_text(f"`{command}`\n\n" + table)
+    (RESULTS / f"{args.stem}.json").write_text(json.dumps({"command": command, "results": results}, indent=1) + "\n")
+    (RESULTS / f"{args.stem}.md").write_text(f"`{command}`\n\n" + table)
     print(table)
 
 
