@@ -44,8 +44,8 @@ MIN_TARGET_ROWS = 20  # fewer rows than this for a target, and its rows go to th
 CENTRED_C: float | str = "cv"
 CENTRED_C_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 CENTRED_C_WITHOUT_CV = 1.0
-# Screen 10: "best" takes the C of the best cross-validated macro-F1; "one-se" the smallest C
-# within one standard error of it.
+# "best" takes the C of the best cross-validated macro-F1; "one-se", the smallest C within one
+# standard error of it, failed its screen (screen 10) and is kept for bench/prior_weight.py.
 CENTRED_C_RULE = "best"
 
 PriorArg = StanceModel | str | os.PathLike[str] | None
@@ -146,7 +146,8 @@ def _centred_correction(
     ``start`` is a solution on the same rows at another C (a warm start; the minimum is the same).
 
     Solved by Newton-CG with exact Hessian-vector products: 6-8x faster than L-BFGS on
-    TweetEval's train split, and well-conditioned at any C (bench/EXPERIMENTS.md, screen 9)."""
+    TweetEval's train split, and exact in one step where the penalty dominates (tiny C), where
+    L-BFGS's path depended on rounding (bench/EXPERIMENTS.md, "A faster solver")."""
     from scipy.optimize import minimize
 
     columns = np.unique(X.indices)
