@@ -300,7 +300,10 @@ def train(
         The field names to read.
     prior
         ``"default"`` (the shipped model, the default), a model file or a
-        :class:`StanceModel` to start from, or None to learn from these rows alone.
+        :class:`StanceModel` to start from, or None to learn from these rows alone. When the
+        prior has every label of the rows, the model is a logistic regression centred on it,
+        whose C (how far the rows may move it) is chosen by cross-validation on the rows and
+        recorded in ``metadata["chosen_C"]``.
     random_state
         Seed; the same data, prior and seed give the same model.
     **feature_params
