@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import stance
 from stance import training
@@ -118,7 +120,7 @@ def test_trained_rows_survive_saving(tmp_path):
     assert model.scores_as_prior([" b", "c"], np.zeros((2, 3))).tolist() == [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]
 
 
-# The fit centred on the prior (screens 8 and 9 in bench/EXPERIMENTS.md; training.CENTRED_C).
+# The fit centred on the prior, `stance train`'s default (screens 8 and 9 in bench/EXPERIMENTS.md).
 
 
 def test_the_centred_correction_is_the_minimum_of_its_objective():
@@ -140,6 +142,29 @@ def test_the_centred_correction_is_the_minimum_of_its_objective():
     assert np.abs(residual.T @ dense + delta / C).max() < 1e-4
     assert np.abs(residual.sum(axis=0) + bias / C).max() < 1e-4
     assert set(columns) == set(np.flatnonzero(X.getnnz(axis=0)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), log_C=st.floats(-9, 3), k=st.integers(2, 3))
+def test_the_centred_correction_is_near_its_minimum_at_any_C(seed, log_C, k):
+    """The objective is 1/C-strongly convex, so C times the gradient's norm bounds the distance
+    to the minimum: tiny C (the penalty dominates) and large C (the data do) alike."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    n, m, C = int(rng.integers(6, 60)), int(rng.integers(3, 50)), 10.0**log_C
+    X = sp.random(n, m, density=0.3, random_state=rng, format="csr")
+    assume(X.nnz > 0)
+    offsets = rng.normal(scale=3, size=(n, k))
+    encoded = rng.permutation(np.arange(n) % k)
+    columns, delta, bias = training._centred_correction(X, offsets, encoded, C)
+    dense = X.toarray()[:, columns]
+    z = offsets + dense @ delta.T + bias
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    residual = (n / (k * np.bincount(encoded, minlength=k)[encoded]))[:, None] * (p - np.eye(k)[encoded])
+    gradient = np.concatenate([(residual.T @ dense + delta / C).ravel(), residual.sum(axis=0) + bias / C])
+    assert C * np.linalg.norm(gradient) < 1e-3
 
 
 def test_a_centred_fit_with_no_room_to_move_is_the_prior(replies, prior_labels, monkeypatch):
