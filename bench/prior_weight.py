@@ -12,6 +12,7 @@ compares, at 25 to 200 labels:
   centred, C = ...     fixed C, and C by cross-validation from 0.1 to 10 (screen 8)
   one-SE rule          the smallest C within one standard error of the best (screen 10)
   C by CV up to 1000   the grid extended to 300 and 1000 (screen 11)
+  per-target C pooled  per-target models take the pooled model's C (screen 12)
 
 on two sets that neither the prior nor any benchmark test uses:
 
@@ -80,6 +81,8 @@ SYSTEMS: dict[str, dict | None] = {
     "one-SE rule": {"CENTRED_C_RULE": "one-se"},
     # screen 11: a grid that reaches further from the prior
     "C by CV up to 1000": {"CENTRED_C_GRID": (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)},
+    # screen 12: per-target models take the pooled model's C (speed; the curves carry no targets)
+    "per-target C pooled": {"PER_TARGET_C": "pooled"},
 }
 
 

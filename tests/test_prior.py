@@ -185,3 +185,14 @@ def test_a_centred_fit_moves_only_the_words_of_its_rows_and_learns_them(replies,
     assert len(moved) and set(moved) <= set(used)
     predicted = [p.label for p in model.classify([r["text"] for r in replies], context=[r["context"] for r in replies])]
     assert sum(p == f for p, f in zip(predicted, flipped)) >= 0.9 * len(flipped)
+
+
+@pytest.mark.parametrize("per_target_C, searches", [("own", 3), ("pooled", 1)])
+def test_per_target_models_search_their_own_C_or_take_the_pooled_one(replies, prior_labels, monkeypatch, per_target_C, searches):
+    monkeypatch.setattr(training, "PER_TARGET_C", per_target_C)
+    chosen = []
+    search = training._choose_centred_C
+    monkeypatch.setattr(training, "_choose_centred_C", lambda *args: chosen.append(search(*args)) or chosen[-1])
+    rows = [dict(r, label=label, target="a" if i % 2 else "b") for i, (r, label) in enumerate(zip(replies, prior_labels))]
+    model = stance.train(rows)
+    assert len(chosen) == searches and set(model.target_scorers) == {"a", "b"}

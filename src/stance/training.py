@@ -47,6 +47,8 @@ CENTRED_C_WITHOUT_CV = 1.0
 # "best" takes the C of the best cross-validated macro-F1; "one-se", the smallest C within one
 # standard error of it, failed its screen (screen 10) and is kept for bench/prior_weight.py.
 CENTRED_C_RULE = "best"
+# Screen 12: "own" lets each per-target model cross-validate its C; "pooled" gives it the pooled model's.
+PER_TARGET_C = "own"
 
 PriorArg = StanceModel | str | os.PathLike[str] | None
 
@@ -214,7 +216,9 @@ def _choose_centred_C(X: Any, offsets: np.ndarray, encoded: np.ndarray, random_s
     return best, f"{folds}-fold cross-validation"
 
 
-def _fit_centred(examples: Examples, labels: list[str], prior: StanceModel, random_state: int) -> tuple[LinearScorer, dict[str, Any]]:
+def _fit_centred(
+    examples: Examples, labels: list[str], prior: StanceModel, random_state: int, C: float | None = None
+) -> tuple[LinearScorer, dict[str, Any]]:
     """The prior's weights plus a correction learned from the rows (:func:`_centred_correction`),
     kept in the prior's raw scale so the prior's temperature still applies."""
     featurizer = prior.scorer.featurizer
@@ -227,7 +231,10 @@ def _fit_centred(examples: Examples, labels: list[str], prior: StanceModel, rand
     temperature = prior.scorer.temperature
     offsets = temperature * logits[:, rows]
     encoded = np.searchsorted(classes, labels)
-    C, how = _choose_centred_C(X, offsets, encoded, random_state) if CENTRED_C == "cv" else (float(CENTRED_C), "fixed")
+    if C is not None:
+        how = "the pooled model's"
+    else:
+        C, how = _choose_centred_C(X, offsets, encoded, random_state) if CENTRED_C == "cv" else (float(CENTRED_C), "fixed")
     columns, delta, bias = _centred_correction(X, offsets, encoded, C)
     coef = prior_coef.copy()
     coef[:, columns] += delta / temperature
@@ -236,11 +243,12 @@ def _fit_centred(examples: Examples, labels: list[str], prior: StanceModel, rand
 
 
 def _fit_scorer(
-    examples: Examples, labels: list[str], *, prior: StanceModel | None, random_state: int, feature_params: dict[str, Any]
+    examples: Examples, labels: list[str], *, prior: StanceModel | None, random_state: int, feature_params: dict[str, Any],
+    centred_C: float | None = None,
 ) -> tuple[LinearScorer, dict[str, Any]]:
     """One scorer for these rows, and how it was fitted (``method``, ``chosen_C``)."""
     if prior is not None and set(labels) <= set(prior.labels):
-        return _fit_centred(examples, labels, prior, random_state)
+        return _fit_centred(examples, labels, prior, random_state, centred_C)
     if prior is not None:
         return _fit_stacked(examples, labels, prior, random_state)
     from .estimators import make_pipeline, scorer_from_pipeline
@@ -260,11 +268,13 @@ def fit_scorers(
     targets = sorted({t for t in examples.targets if t is not None})
     if len(targets) > 1 or (targets and None in examples.targets):
         y = np.array(labels)
+        shared_C = chosen["chosen_C"] if PER_TARGET_C == "pooled" and chosen["method"] == "centred on the prior" else None
         for target in targets:
             index = [i for i, t in enumerate(examples.targets) if t == target]
             if len(index) >= MIN_TARGET_ROWS and len(set(y[index])) >= 2:
                 per_target[target], _ = _fit_scorer(
-                    examples.subset(index), y[index].tolist(), prior=prior, random_state=random_state, feature_params=feature_params
+                    examples.subset(index), y[index].tolist(), prior=prior, random_state=random_state, feature_params=feature_params,
+                    centred_C=shared_C,
                 )
     return pooled, per_target, chosen
 
