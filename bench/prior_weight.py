@@ -130,24 +130,22 @@ def main() -> None:
     parser.add_argument("--systems", help="comma-separated systems to run (default: all)")
     parser.add_argument("--stem", default="prior_weight", help="results go to bench/results/STEM.{json,md}")
     args = parser.parse_args()
-    if args.systems:
-        wanted = args.systems.split(",")
-        unknown = sorted(set(wanted) - set(SYSTEMS))
-        if unknown:
-            parser.error(f"unknown systems {unknown}; choose from {sorted(SYSTEMS)}")
-        for name in set(SYSTEMS) - set(wanted):
-            del SYSTEMS[name]
+    wanted = args.systems.split(",") if args.systems else list(SYSTEMS)
+    unknown = sorted(set(wanted) - set(SYSTEMS))
+    if unknown:
+        parser.error(f"unknown systems {unknown}; choose from {sorted(SYSTEMS)}")
+    systems = {name: SYSTEMS[name] for name in wanted}
     results = {}
     for name, rows in dev_sets().items():
         results[name] = {"rows": len(rows), "systems": {}}
-        for system, constants in SYSTEMS.items():
+        for system, constants in systems.items():
             started = time.perf_counter()
             results[name]["systems"][system] = curve(rows, prior, constants)
             print(name, system, results[name]["systems"][system], f"{time.perf_counter() - started:.0f} s", flush=True)
     if args.tweeteval:
         results["tweeteval-train CV"] = {}
         tweets = [r for target in corpora.TARGETS for r in corpora.tweeteval(target, "train")]
-        for system, constants in SYSTEMS.items():
+        for system, constants in systems.items():
             if constants is not None:
                 started = time.perf_counter()
                 results["tweeteval-train CV"][system] = tweeteval_cv(tweets, prior, constants)
@@ -161,7 +159,7 @@ def main() -> None:
                          + " | ".join(f"{cells[n]['mean']:.3f} ± {cells[n]['sd']:.3f}" if n in cells else "" for n in sizes) + " |")
     mean_lines = ["| system | mean of the eight cells (25-200 labels, both sets) |" + (" TweetEval train, 5-fold CV F_avg |" if args.tweeteval else ""),
                   "|---|---:|" + ("---:|" if args.tweeteval else "")]
-    for system, constants in SYSTEMS.items():
+    for system, constants in systems.items():
         if constants is not None:
             cells = [result["systems"][system][str(n)]["mean"] for result in curves.values() for n in SIZES]
             te = results.get("tweeteval-train CV", {}).get(system)

@@ -6,14 +6,16 @@ from typing import Any
 
 
 def _how_fitted(meta: dict[str, Any]) -> str:
+    from .training import CENTRED_ON_PRIOR, ON_PRIOR_SCORES
+
     prior = (meta.get("prior") or {}).get("name", "the prior")
     C = meta.get("chosen_C")
-    if meta.get("method") == "centred on the prior":
+    if meta.get("method") == CENTRED_ON_PRIOR:
         return (
             f"spaCy features; class-weighted logistic regression centred on the prior model '{prior}', "
             f"C = {C:g} ({meta.get('C_from')}); the prior's temperature-scaled probabilities"
         )
-    if meta.get("method") == "on the prior's scores":
+    if meta.get("method") == ON_PRIOR_SCORES:
         return f"spaCy features and the scores of the prior model '{prior}' + class-weighted linear SVM, C = {C:g} by cross-validation, temperature-scaled probabilities"
     return "spaCy features + class-weighted linear SVM, C chosen by cross-validation, temperature-scaled probabilities"
 

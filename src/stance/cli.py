@@ -100,7 +100,7 @@ def train(
     By default the model starts from the shipped default model (--prior default), so that a
     few dozen labels of your own thread adjust what it already knows.
     """
-    from .training import cross_validate, train as train_model
+    from .training import CENTRED_ON_PRIOR, cross_validate, train as train_model
     from .errors import InputError
     from .read import read_rows
 
@@ -142,7 +142,7 @@ def train(
     digest = model.save(output)
     counts = ", ".join(f"{k} {v}" for k, v in model.metadata["label_counts"].items())
     click.echo(f"Trained on {model.metadata['n_examples']} rows ({counts}); wrote {output} (sha256 {digest}).", err=True)
-    if model.metadata.get("method") == "centred on the prior":
+    if model.metadata.get("method") == CENTRED_ON_PRIOR:
         click.echo(
             f"Started from the prior; how far these labels moved it: C = {model.metadata['chosen_C']:g} "
             f"({model.metadata['C_from']}; larger moves further).",

@@ -50,6 +50,11 @@ CENTRED_C_RULE = "best"
 # Screen 12: "own" lets each per-target model cross-validate its C; "pooled" gives it the pooled model's.
 PER_TARGET_C = "own"
 
+# How a scorer was fitted (metadata["method"]; the CLI and model cards read it).
+CENTRED_ON_PRIOR = "centred on the prior"
+ON_PRIOR_SCORES = "on the prior's scores"
+FROM_ROWS_ALONE = "from the rows alone"
+
 PriorArg = StanceModel | str | os.PathLike[str] | None
 
 
@@ -115,6 +120,14 @@ def resolve_prior(prior: PriorArg) -> StanceModel | None:
     raise InputError(Errors.E105.format(value=prior))
 
 
+def _prior_scores(examples: Examples, prior: StanceModel) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+    """The rows' features under the prior's featurizer, the prior's weights as logit weights, and
+    its logits for the rows (out-of-fold for rows it was trained on: :meth:`StanceModel.scores_as_prior`)."""
+    X = prior.scorer.featurizer.transform(examples)
+    prior_coef, prior_intercept = as_logit_weights(prior.scorer.coef, prior.scorer.intercept)
+    return X, prior_coef, prior_intercept, prior.scores_as_prior(list(examples.texts), X @ prior_coef.T + prior_intercept)
+
+
 def _fit_stacked(examples: Examples, labels: list[str], prior: StanceModel, random_state: int) -> tuple[LinearScorer, dict[str, Any]]:
     """For labels the prior does not have: a linear model on the prior's features plus its
     scores, folded into one linear model on the features.
@@ -127,16 +140,14 @@ def _fit_stacked(examples: Examples, labels: list[str], prior: StanceModel, rand
     from .estimators import LinearStanceClassifier
 
     featurizer = prior.scorer.featurizer
-    X = featurizer.transform(examples)
-    prior_coef, prior_intercept = as_logit_weights(prior.scorer.coef, prior.scorer.intercept)
-    logits = prior.scores_as_prior(list(examples.texts), X @ prior_coef.T + prior_intercept)
+    X, prior_coef, prior_intercept, logits = _prior_scores(examples, prior)
     classifier = LinearStanceClassifier(random_state=random_state).fit(sp.hstack([X, sp.csr_matrix(logits)], format="csr"), labels)
     weights, bias = as_logit_weights(classifier.svm_.coef_, classifier.svm_.intercept_)
     on_features, on_prior = weights[:, : X.shape[1]], weights[:, X.shape[1] :]
     scorer = LinearScorer(
         featurizer, on_features + on_prior @ prior_coef, bias + on_prior @ prior_intercept, classifier.temperature_, [str(c) for c in classifier.classes_]
     )
-    return scorer, {"method": "on the prior's scores", "chosen_C": classifier.C_}
+    return scorer, {"method": ON_PRIOR_SCORES, "chosen_C": classifier.C_}
 
 
 def _centred_correction(
@@ -222,9 +233,7 @@ def _fit_centred(
     """The prior's weights plus a correction learned from the rows (:func:`_centred_correction`),
     kept in the prior's raw scale so the prior's temperature still applies."""
     featurizer = prior.scorer.featurizer
-    X = featurizer.transform(examples)
-    prior_coef, prior_intercept = as_logit_weights(prior.scorer.coef, prior.scorer.intercept)
-    logits = prior.scores_as_prior(list(examples.texts), X @ prior_coef.T + prior_intercept)
+    X, prior_coef, prior_intercept, logits = _prior_scores(examples, prior)
     classes = sorted(set(labels))
     rows = [list(prior.labels).index(c) for c in classes]
     prior_coef, prior_intercept = prior_coef[rows], prior_intercept[rows]
@@ -239,7 +248,7 @@ def _fit_centred(
     coef = prior_coef.copy()
     coef[:, columns] += delta / temperature
     intercept = prior_intercept + bias / temperature
-    return LinearScorer(featurizer, coef, intercept, temperature, classes), {"method": "centred on the prior", "chosen_C": C, "C_from": how}
+    return LinearScorer(featurizer, coef, intercept, temperature, classes), {"method": CENTRED_ON_PRIOR, "chosen_C": C, "C_from": how}
 
 
 def _fit_scorer(
@@ -254,7 +263,7 @@ def _fit_scorer(
     from .estimators import make_pipeline, scorer_from_pipeline
 
     pipeline = make_pipeline(random_state=random_state, **feature_params).fit(examples, labels)
-    return scorer_from_pipeline(pipeline), {"method": "from the rows alone", "chosen_C": pipeline.named_steps["classifier"].C_}
+    return scorer_from_pipeline(pipeline), {"method": FROM_ROWS_ALONE, "chosen_C": pipeline.named_steps["classifier"].C_}
 
 
 def fit_scorers(
@@ -268,7 +277,7 @@ def fit_scorers(
     targets = sorted({t for t in examples.targets if t is not None})
     if len(targets) > 1 or (targets and None in examples.targets):
         y = np.array(labels)
-        shared_C = chosen["chosen_C"] if PER_TARGET_C == "pooled" and chosen["method"] == "centred on the prior" else None
+        shared_C = chosen["chosen_C"] if PER_TARGET_C == "pooled" and chosen["method"] == CENTRED_ON_PRIOR else None
         for target in targets:
             index = [i for i, t in enumerate(examples.targets) if t == target]
             if len(index) >= MIN_TARGET_ROWS and len(set(y[index])) >= 2:
