@@ -83,6 +83,8 @@ SYSTEMS: dict[str, dict | None] = {
     "C by CV up to 1000": {"CENTRED_C_GRID": (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)},
     # screen 12: per-target models take the pooled model's C (speed; the curves carry no targets)
     "per-target C pooled": {"PER_TARGET_C": "pooled"},
+    # screen 13: the SVM on the prior's scores where the same folds prefer it to every C
+    "centred or stacked by CV": {"STACKED_BY_CV": True},
 }
 
 

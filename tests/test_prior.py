@@ -210,3 +210,17 @@ def test_per_target_models_search_their_own_C_or_take_the_pooled_one(replies, pr
     rows = [dict(r, label=label, target="a" if i % 2 else "b") for i, (r, label) in enumerate(zip(replies, prior_labels))]
     model = stance.train(rows)
     assert len(chosen) == searches and set(model.target_scorers) == {"a", "b"}
+
+
+def test_the_stacked_svm_is_chosen_only_where_its_folds_beat_every_C(replies, prior_labels, monkeypatch):
+    """Screen 13's option: labels that invert the prior are one weight per prior score for the
+    SVM on those scores, which wins its folds; labels that agree with the prior tie, and the
+    centred fit stays."""
+    monkeypatch.setattr(training, "STACKED_BY_CV", True)
+    flipped = [FLIP[label] for label in prior_labels]
+    inverted = stance.train([dict(r, label=label) for r, label in zip(replies, flipped)])
+    assert inverted.metadata["method"] == training.ON_PRIOR_SCORES
+    assert inverted.metadata["C_from"] == "5-fold cross-validation, against the centred fit"
+    assert inverted.predict(replies) == flipped
+    agreeing = stance.train([dict(r, label=label) for r, label in zip(replies, prior_labels)])
+    assert agreeing.metadata["method"] == training.CENTRED_ON_PRIOR

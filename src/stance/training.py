@@ -50,6 +50,9 @@ CENTRED_C_RULE = "best"
 # Screen 12: "pooled" gives each per-target model the pooled model's C (half the training time,
 # TweetEval CV -0.0004); "own" lets each cross-validate its own.
 PER_TARGET_C = "pooled"
+# Screen 13: True also scores the SVM on the prior's scores (_fit_stacked) in the folds that
+# choose C, and keeps it when its macro-F1 is higher than the best C's.
+STACKED_BY_CV = False
 
 # How a scorer was fitted (metadata["method"]; the CLI and model cards read it).
 CENTRED_ON_PRIOR = "centred on the prior"
@@ -129,7 +132,9 @@ def _prior_scores(examples: Examples, prior: StanceModel) -> tuple[Any, np.ndarr
     return X, prior_coef, prior_intercept, prior.scores_as_prior(list(examples.texts), X @ prior_coef.T + prior_intercept)
 
 
-def _fit_stacked(examples: Examples, labels: list[str], prior: StanceModel, random_state: int) -> tuple[LinearScorer, dict[str, Any]]:
+def _fit_stacked(
+    examples: Examples, labels: list[str], prior: StanceModel, random_state: int, scores: tuple | None = None
+) -> tuple[LinearScorer, dict[str, Any]]:
     """For labels the prior does not have: a linear model on the prior's features plus its
     scores, folded into one linear model on the features.
 
@@ -141,7 +146,7 @@ def _fit_stacked(examples: Examples, labels: list[str], prior: StanceModel, rand
     from .estimators import LinearStanceClassifier
 
     featurizer = prior.scorer.featurizer
-    X, prior_coef, prior_intercept, logits = _prior_scores(examples, prior)
+    X, prior_coef, prior_intercept, logits = scores or _prior_scores(examples, prior)
     classifier = LinearStanceClassifier(random_state=random_state).fit(sp.hstack([X, sp.csr_matrix(logits)], format="csr"), labels)
     weights, bias = as_logit_weights(classifier.svm_.coef_, classifier.svm_.intercept_)
     on_features, on_prior = weights[:, : X.shape[1]], weights[:, X.shape[1] :]
@@ -201,18 +206,30 @@ def _centred_correction(
     return columns, solution[:size].reshape(k, -1), solution[size:]
 
 
-def _choose_centred_C(X: Any, offsets: np.ndarray, encoded: np.ndarray, random_state: int) -> tuple[float, str]:
+def _choose_centred_C(
+    X: Any, offsets: np.ndarray, encoded: np.ndarray, random_state: int, logits: np.ndarray | None = None
+) -> tuple[float | None, str]:
     """C of the centred fit by stratified cross-validation on the rows (macro-F1, ties to the
-    smaller C, the one nearer the prior), and how it was chosen."""
+    smaller C, the one nearer the prior), and how it was chosen. Given the prior's ``logits``,
+    the SVM on the features and those logits is scored in the same folds, and None is
+    returned when it beats every C (:data:`STACKED_BY_CV`)."""
+    import scipy.sparse as sp
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
+
+    from .estimators import LinearStanceClassifier
 
     folds = min(5, int(np.bincount(encoded).min()))
     if folds < 2:
         return CENTRED_C_WITHOUT_CV, "too few rows of a label to cross-validate"
     predicted = {C: np.zeros(len(encoded), dtype=int) for C in CENTRED_C_GRID}
     per_fold: dict[float, list[float]] = {C: [] for C in CENTRED_C_GRID}
+    stacked = np.zeros(len(encoded), dtype=int)
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
+        if logits is not None:
+            both = sp.hstack([X, sp.csr_matrix(logits)], format="csr")
+            svm = LinearStanceClassifier(random_state=random_state).fit(both[train_idx], encoded[train_idx])
+            stacked[test_idx] = svm.predict(both[test_idx])
         previous = None
         for C in sorted(CENTRED_C_GRID):  # each C starts from the smaller C's solution
             columns, delta, bias = _centred_correction(X[train_idx], offsets[train_idx], encoded[train_idx], C, previous)
@@ -225,6 +242,8 @@ def _choose_centred_C(X: Any, offsets: np.ndarray, encoded: np.ndarray, random_s
     if CENTRED_C_RULE == "one-se":
         se = float(np.std(per_fold[best], ddof=1)) / np.sqrt(folds)
         best = min(C for C in CENTRED_C_GRID if f1[C] >= f1[best] - se)
+    if logits is not None and round(f1_score(encoded, stacked, average="macro"), 9) > f1[best]:
+        return None, f"{folds}-fold cross-validation, against the centred fit"
     return best, f"{folds}-fold cross-validation"
 
 
@@ -232,9 +251,11 @@ def _fit_centred(
     examples: Examples, labels: list[str], prior: StanceModel, random_state: int, C: float | None = None
 ) -> tuple[LinearScorer, dict[str, Any]]:
     """The prior's weights plus a correction learned from the rows (:func:`_centred_correction`),
-    kept in the prior's raw scale so the prior's temperature still applies."""
+    kept in the prior's raw scale so the prior's temperature still applies. With
+    :data:`STACKED_BY_CV`, the SVM on the prior's scores instead where cross-validation prefers it."""
     featurizer = prior.scorer.featurizer
-    X, prior_coef, prior_intercept, logits = _prior_scores(examples, prior)
+    scores = _prior_scores(examples, prior)
+    X, prior_coef, prior_intercept, logits = scores
     classes = sorted(set(labels))
     rows = [list(prior.labels).index(c) for c in classes]
     prior_coef, prior_intercept = prior_coef[rows], prior_intercept[rows]
@@ -244,7 +265,12 @@ def _fit_centred(
     if C is not None:
         how = "the pooled model's"
     else:
-        C, how = _choose_centred_C(X, offsets, encoded, random_state) if CENTRED_C == "cv" else (float(CENTRED_C), "fixed")
+        C, how = (
+            _choose_centred_C(X, offsets, encoded, random_state, logits if STACKED_BY_CV else None) if CENTRED_C == "cv" else (float(CENTRED_C), "fixed")
+        )
+        if C is None:
+            scorer, chosen = _fit_stacked(examples, labels, prior, random_state, scores)
+            return scorer, {**chosen, "C_from": how}
     columns, delta, bias = _centred_correction(X, offsets, encoded, C)
     coef = prior_coef.copy()
     coef[:, columns] += delta / temperature
@@ -254,11 +280,14 @@ def _fit_centred(
 
 def _fit_scorer(
     examples: Examples, labels: list[str], *, prior: StanceModel | None, random_state: int, feature_params: dict[str, Any],
-    centred_C: float | None = None,
+    pooled: dict[str, Any] | None = None,
 ) -> tuple[LinearScorer, dict[str, Any]]:
-    """One scorer for these rows, and how it was fitted (``method``, ``chosen_C``)."""
+    """One scorer for these rows, and how it was fitted (``method``, ``chosen_C``). ``pooled``
+    is the pooled model's choice, which a per-target model takes (:data:`PER_TARGET_C`)."""
     if prior is not None and set(labels) <= set(prior.labels):
-        return _fit_centred(examples, labels, prior, random_state, centred_C)
+        if pooled is not None and pooled["method"] == ON_PRIOR_SCORES:
+            return _fit_stacked(examples, labels, prior, random_state)
+        return _fit_centred(examples, labels, prior, random_state, pooled["chosen_C"] if pooled is not None else None)
     if prior is not None:
         return _fit_stacked(examples, labels, prior, random_state)
     from .estimators import make_pipeline, scorer_from_pipeline
@@ -278,13 +307,14 @@ def fit_scorers(
     targets = sorted({t for t in examples.targets if t is not None})
     if len(targets) > 1 or (targets and None in examples.targets):
         y = np.array(labels)
-        shared_C = chosen["chosen_C"] if PER_TARGET_C == "pooled" and chosen["method"] == CENTRED_ON_PRIOR else None
+        # the pooled model's choice, where cross-validation made it (not for labels the prior lacks)
+        shared = chosen if PER_TARGET_C == "pooled" and "C_from" in chosen else None
         for target in targets:
             index = [i for i, t in enumerate(examples.targets) if t == target]
             if len(index) >= MIN_TARGET_ROWS and len(set(y[index])) >= 2:
                 per_target[target], _ = _fit_scorer(
                     examples.subset(index), y[index].tolist(), prior=prior, random_state=random_state, feature_params=feature_params,
-                    centred_C=shared_C,
+                    pooled=shared,
                 )
     return pooled, per_target, chosen
 
