@@ -84,7 +84,9 @@ SYSTEMS: dict[str, dict | None] = {
     # screen 12: per-target models take the pooled model's C (speed; the curves carry no targets)
     "per-target C pooled": {"PER_TARGET_C": "pooled"},
     # screen 13: the SVM on the prior's scores where the same folds prefer it to every C
-    "centred or stacked by CV": {"STACKED_BY_CV": True},
+    "centred or stacked by CV": {"STACKED_RULE": "in folds"},
+    # screen 14: the same, only where the SVM's own CV beats the best C by more than one standard error
+    "stacked if better by one SE": {"STACKED_RULE": "one-se"},
 }
 
 

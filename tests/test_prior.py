@@ -216,7 +216,7 @@ def test_the_stacked_svm_is_chosen_only_where_its_folds_beat_every_C(replies, pr
     """Screen 13's option: labels that invert the prior are one weight per prior score for the
     SVM on those scores, which wins its folds; labels that agree with the prior tie, and the
     centred fit stays."""
-    monkeypatch.setattr(training, "STACKED_BY_CV", True)
+    monkeypatch.setattr(training, "STACKED_RULE", "in folds")
     flipped = [FLIP[label] for label in prior_labels]
     inverted = stance.train([dict(r, label=label) for r, label in zip(replies, flipped)])
     assert inverted.metadata["method"] == training.ON_PRIOR_SCORES

@@ -50,9 +50,11 @@ CENTRED_C_RULE = "best"
 # Screen 12: "pooled" gives each per-target model the pooled model's C (half the training time,
 # TweetEval CV -0.0004); "own" lets each cross-validate its own.
 PER_TARGET_C = "pooled"
-# Screen 13: True also scores the SVM on the prior's scores (_fit_stacked) in the folds that
-# choose C, and keeps it when its macro-F1 is higher than the best C's.
-STACKED_BY_CV = False
+# Whether the SVM on the prior's scores (_fit_stacked) may replace the centred fit where
+# cross-validation prefers it: None (no); "in folds" (screen 13: scored in the folds that choose
+# C, kept when its macro-F1 beats the best C's); "one-se" (screen 14: its own cross-validated
+# macro-F1 in the same folds must beat the best C's by more than that C's standard error).
+STACKED_RULE: str | None = None
 
 # How a scorer was fitted (metadata["method"]; the CLI and model cards read it).
 CENTRED_ON_PRIOR = "centred on the prior"
@@ -153,7 +155,7 @@ def _fit_stacked(
     scorer = LinearScorer(
         featurizer, on_features + on_prior @ prior_coef, bias + on_prior @ prior_intercept, classifier.temperature_, [str(c) for c in classifier.classes_]
     )
-    return scorer, {"method": ON_PRIOR_SCORES, "chosen_C": classifier.C_}
+    return scorer, {"method": ON_PRIOR_SCORES, "chosen_C": classifier.C_, "cv_macro_f1": classifier.cv_macro_f1_}
 
 
 def _centred_correction(
@@ -208,11 +210,12 @@ def _centred_correction(
 
 def _choose_centred_C(
     X: Any, offsets: np.ndarray, encoded: np.ndarray, random_state: int, logits: np.ndarray | None = None
-) -> tuple[float | None, str]:
+) -> tuple[float | None, str, float | None, float | None]:
     """C of the centred fit by stratified cross-validation on the rows (macro-F1, ties to the
-    smaller C, the one nearer the prior), and how it was chosen. Given the prior's ``logits``,
-    the SVM on the features and those logits is scored in the same folds, and None is
-    returned when it beats every C (:data:`STACKED_BY_CV`)."""
+    smaller C, the one nearer the prior), how it was chosen, and that C's macro-F1 and standard
+    error over the folds (None without folds). Given the prior's ``logits``, the SVM on the
+    features and those logits is scored in the same folds, and C is None when it beats every C
+    (:data:`STACKED_RULE` "in folds")."""
     import scipy.sparse as sp
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
@@ -221,7 +224,7 @@ def _choose_centred_C(
 
     folds = min(5, int(np.bincount(encoded).min()))
     if folds < 2:
-        return CENTRED_C_WITHOUT_CV, "too few rows of a label to cross-validate"
+        return CENTRED_C_WITHOUT_CV, "too few rows of a label to cross-validate", None, None
     predicted = {C: np.zeros(len(encoded), dtype=int) for C in CENTRED_C_GRID}
     per_fold: dict[float, list[float]] = {C: [] for C in CENTRED_C_GRID}
     stacked = np.zeros(len(encoded), dtype=int)
@@ -242,9 +245,10 @@ def _choose_centred_C(
     if CENTRED_C_RULE == "one-se":
         se = float(np.std(per_fold[best], ddof=1)) / np.sqrt(folds)
         best = min(C for C in CENTRED_C_GRID if f1[C] >= f1[best] - se)
+    se = float(np.std(per_fold[best], ddof=1)) / np.sqrt(folds)
     if logits is not None and round(f1_score(encoded, stacked, average="macro"), 9) > f1[best]:
-        return None, f"{folds}-fold cross-validation, against the centred fit"
-    return best, f"{folds}-fold cross-validation"
+        return None, f"{folds}-fold cross-validation, against the centred fit", f1[best], se
+    return best, f"{folds}-fold cross-validation", f1[best], se
 
 
 def _fit_centred(
@@ -252,7 +256,7 @@ def _fit_centred(
 ) -> tuple[LinearScorer, dict[str, Any]]:
     """The prior's weights plus a correction learned from the rows (:func:`_centred_correction`),
     kept in the prior's raw scale so the prior's temperature still applies. With
-    :data:`STACKED_BY_CV`, the SVM on the prior's scores instead where cross-validation prefers it."""
+    :data:`STACKED_RULE`, the SVM on the prior's scores instead where cross-validation prefers it."""
     featurizer = prior.scorer.featurizer
     scores = _prior_scores(examples, prior)
     X, prior_coef, prior_intercept, logits = scores
@@ -265,12 +269,17 @@ def _fit_centred(
     if C is not None:
         how = "the pooled model's"
     else:
-        C, how = (
-            _choose_centred_C(X, offsets, encoded, random_state, logits if STACKED_BY_CV else None) if CENTRED_C == "cv" else (float(CENTRED_C), "fixed")
+        C, how, f1, se = (
+            _choose_centred_C(X, offsets, encoded, random_state, logits if STACKED_RULE == "in folds" else None)
+            if CENTRED_C == "cv" else (float(CENTRED_C), "fixed", None, None)
         )
         if C is None:
             scorer, chosen = _fit_stacked(examples, labels, prior, random_state, scores)
             return scorer, {**chosen, "C_from": how}
+        if STACKED_RULE == "one-se" and f1 is not None:
+            scorer, chosen = _fit_stacked(examples, labels, prior, random_state, scores)
+            if chosen["cv_macro_f1"] is not None and chosen["cv_macro_f1"] > f1 + se:
+                return scorer, {**chosen, "C_from": f"{how}, against the centred fit (better by more than one standard error)"}
     columns, delta, bias = _centred_correction(X, offsets, encoded, C)
     coef = prior_coef.copy()
     coef[:, columns] += delta / temperature
