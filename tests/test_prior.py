@@ -58,7 +58,8 @@ def test_few_rows_the_prior_separates_do_not_make_the_model_certain(toy_rows):
     assert top.min() < 0.99
 
 
-def test_labels_that_contradict_the_prior_move_the_model(replies, prior_labels):
+def test_labels_that_contradict_the_prior_move_the_model(replies, prior_labels, monkeypatch):
+    monkeypatch.setattr(training, "STACKED_RULE", None)  # the centred fit alone (the SVM on the prior's scores: below)
     flipped = [FLIP[label] for label in prior_labels]
     model = stance.train([dict(r, label=label) for r, label in zip(replies, flipped)])
     assert model.metadata["chosen_C"] > min(training.CENTRED_C_GRID)
@@ -212,15 +213,42 @@ def test_per_target_models_search_their_own_C_or_take_the_pooled_one(replies, pr
     assert len(chosen) == searches and set(model.target_scorers) == {"a", "b"}
 
 
-def test_the_stacked_svm_is_chosen_only_where_its_folds_beat_every_C(replies, prior_labels, monkeypatch):
-    """Screen 13's option: labels that invert the prior are one weight per prior score for the
-    SVM on those scores, which wins its folds; labels that agree with the prior tie, and the
-    centred fit stays."""
-    monkeypatch.setattr(training, "STACKED_RULE", "in folds")
+@pytest.mark.parametrize("rule, reason", [
+    ("one-se", "5-fold cross-validation, better than the centred fit by more than one standard error"),  # the default
+    ("in folds", "5-fold cross-validation, against the centred fit"),  # screen 13's
+])
+def test_the_stacked_svm_is_chosen_only_where_cross_validation_prefers_it(replies, prior_labels, monkeypatch, rule, reason):
+    """Labels that invert the prior are one weight per prior score for the SVM on those scores,
+    which beats every C of the centred fit; labels that agree with the prior are fitted
+    perfectly by the smallest C, which nothing can beat, and the centred fit stays."""
+    monkeypatch.setattr(training, "STACKED_RULE", rule)
     flipped = [FLIP[label] for label in prior_labels]
     inverted = stance.train([dict(r, label=label) for r, label in zip(replies, flipped)])
     assert inverted.metadata["method"] == training.ON_PRIOR_SCORES
-    assert inverted.metadata["C_from"] == "5-fold cross-validation, against the centred fit"
+    assert inverted.metadata["C_from"] == reason
     assert inverted.predict(replies) == flipped
     agreeing = stance.train([dict(r, label=label) for r, label in zip(replies, prior_labels)])
     assert agreeing.metadata["method"] == training.CENTRED_ON_PRIOR
+
+
+def test_the_command_says_when_the_svm_on_the_prior_was_chosen(tmp_path, replies, prior_labels):
+    from conftest import run_stance
+
+    data = tmp_path / "inverted.jsonl"
+    data.write_text("".join(json.dumps(dict(r, label=FLIP[label])) + "\n" for r, label in zip(replies, prior_labels)), encoding="utf-8")
+    model, card = tmp_path / "model.stance", tmp_path / "model.md"
+    trained = run_stance("train", str(data), "-o", str(model), "--card", str(card))
+    assert trained.returncode == 0, trained.stderr
+    C = stance.load_model(model).metadata["chosen_C"]
+    assert f"fitted better by an SVM on its scores than by moving it (C = {C:g}; 5-fold cross-validation, better than" in trained.stderr
+    assert "chosen over a fit centred on the prior (5-fold cross-validation, better than the centred fit" in card.read_text()
+
+
+def test_per_target_models_take_the_pooled_choice_of_the_svm_on_the_prior(replies, prior_labels):
+    rows = [dict(r, label=FLIP[label], target="a" if i % 2 else "b") for i, (r, label) in enumerate(zip(replies, prior_labels))]
+    model = stance.train(rows)
+    assert model.metadata["method"] == training.ON_PRIOR_SCORES
+    # a centred fit keeps the prior's temperature; the SVM on the prior's scores calibrates its own
+    prior_temperature = default_model().scorer.temperature
+    assert set(model.target_scorers) == {"a", "b"}
+    assert all(scorer.temperature != prior_temperature for scorer in model.target_scorers.values())

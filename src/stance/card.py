@@ -16,7 +16,11 @@ def _how_fitted(meta: dict[str, Any]) -> str:
             f"C = {C:g} ({meta.get('C_from')}); the prior's temperature-scaled probabilities"
         )
     if meta.get("method") == ON_PRIOR_SCORES:
-        return f"spaCy features and the scores of the prior model '{prior}' + class-weighted linear SVM, C = {C:g} by cross-validation, temperature-scaled probabilities"
+        chosen = f", chosen over a fit centred on the prior ({meta['C_from']})" if "C_from" in meta else ""
+        return (
+            f"spaCy features and the scores of the prior model '{prior}' + class-weighted linear SVM, C = {C:g} by "
+            f"cross-validation{chosen}, temperature-scaled probabilities"
+        )
     return "spaCy features + class-weighted linear SVM, C chosen by cross-validation, temperature-scaled probabilities"
 
 

@@ -100,7 +100,7 @@ def train(
     By default the model starts from the shipped default model (--prior default), so that a
     few dozen labels of your own thread adjust what it already knows.
     """
-    from .training import CENTRED_ON_PRIOR, cross_validate, train as train_model
+    from .training import CENTRED_ON_PRIOR, ON_PRIOR_SCORES, cross_validate, train as train_model
     from .errors import InputError
     from .read import read_rows
 
@@ -146,6 +146,12 @@ def train(
         click.echo(
             f"Started from the prior; how far these labels moved it: C = {model.metadata['chosen_C']:g} "
             f"({model.metadata['C_from']}; larger moves further).",
+            err=True,
+        )
+    elif model.metadata.get("method") == ON_PRIOR_SCORES and "C_from" in model.metadata:
+        click.echo(
+            "Started from the prior; these labels are fitted better by an SVM on its scores than by moving it "
+            f"(C = {model.metadata['chosen_C']:g}; {model.metadata['C_from']}).",
             err=True,
         )
     if card:

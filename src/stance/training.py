@@ -54,7 +54,7 @@ PER_TARGET_C = "pooled"
 # cross-validation prefers it: None (no); "in folds" (screen 13: scored in the folds that choose
 # C, kept when its macro-F1 beats the best C's); "one-se" (screen 14: its own cross-validated
 # macro-F1 in the same folds must beat the best C's by more than that C's standard error).
-STACKED_RULE: str | None = None
+STACKED_RULE: str | None = "one-se"
 
 # How a scorer was fitted (metadata["method"]; the CLI and model cards read it).
 CENTRED_ON_PRIOR = "centred on the prior"
@@ -279,7 +279,7 @@ def _fit_centred(
         if STACKED_RULE == "one-se" and f1 is not None:
             scorer, chosen = _fit_stacked(examples, labels, prior, random_state, scores)
             if chosen["cv_macro_f1"] is not None and chosen["cv_macro_f1"] > f1 + se:
-                return scorer, {**chosen, "C_from": f"{how}, against the centred fit (better by more than one standard error)"}
+                return scorer, {**chosen, "C_from": f"{how}, better than the centred fit by more than one standard error"}
     columns, delta, bias = _centred_correction(X, offsets, encoded, C)
     coef = prior_coef.copy()
     coef[:, columns] += delta / temperature
