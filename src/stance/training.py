@@ -362,7 +362,9 @@ def train(
         :class:`StanceModel` to start from, or None to learn from these rows alone. When the
         prior has every label of the rows, the model is a logistic regression centred on it,
         whose C (how far the rows may move it) is chosen by cross-validation on the rows and
-        recorded in ``metadata["chosen_C"]``.
+        recorded in ``metadata["chosen_C"]``, unless a linear SVM on the prior's features
+        and scores beats it in the same folds by more than one standard error; labels the
+        prior lacks are always learned that way. ``metadata["method"]`` says which.
     random_state
         Seed; the same data, prior and seed give the same model.
     **feature_params
