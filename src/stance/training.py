@@ -228,9 +228,9 @@ def _choose_centred_C(
     predicted = {C: np.zeros(len(encoded), dtype=int) for C in CENTRED_C_GRID}
     per_fold: dict[float, list[float]] = {C: [] for C in CENTRED_C_GRID}
     stacked = np.zeros(len(encoded), dtype=int)
+    both = sp.hstack([X, sp.csr_matrix(logits)], format="csr") if logits is not None else None
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
-        if logits is not None:
-            both = sp.hstack([X, sp.csr_matrix(logits)], format="csr")
+        if both is not None:
             svm = LinearStanceClassifier(random_state=random_state).fit(both[train_idx], encoded[train_idx])
             stacked[test_idx] = svm.predict(both[test_idx])
         previous = None
@@ -242,11 +242,14 @@ def _choose_centred_C(
             per_fold[C].append(f1_score(encoded[test_idx], predicted[C][test_idx], average="macro"))
     f1 = {C: round(f1_score(encoded, predicted[C], average="macro"), 9) for C in CENTRED_C_GRID}
     best = max(CENTRED_C_GRID, key=lambda C: (f1[C], -C))
+
+    def standard_error(C: float) -> float:
+        return float(np.std(per_fold[C], ddof=1)) / np.sqrt(folds)
+
     if CENTRED_C_RULE == "one-se":
-        se = float(np.std(per_fold[best], ddof=1)) / np.sqrt(folds)
-        best = min(C for C in CENTRED_C_GRID if f1[C] >= f1[best] - se)
-    se = float(np.std(per_fold[best], ddof=1)) / np.sqrt(folds)
-    if logits is not None and round(f1_score(encoded, stacked, average="macro"), 9) > f1[best]:
+        best = min(C for C in CENTRED_C_GRID if f1[C] >= f1[best] - standard_error(best))
+    se = standard_error(best)
+    if both is not None and round(f1_score(encoded, stacked, average="macro"), 9) > f1[best]:
         return None, f"{folds}-fold cross-validation, against the centred fit", f1[best], se
     return best, f"{folds}-fold cross-validation", f1[best], se
 
