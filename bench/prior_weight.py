@@ -191,7 +191,7 @@ def main() -> None:
             cells = [result["systems"][system][str(n)]["mean"] for result in curves.values() for n in SIZES]
             mean = f"{np.mean(cells):.3f}" if cells else ""
             mean_lines.append(f"| {system} | {mean} |" + "".join(f" {results[guard][system]:.3f} |" for guard in guards))
-    table = "\n".join(lines) + "\n\n" + "\n".join(mean_lines) + "\n"
+    table = ("\n".join(lines) + "\n\n" if curves else "") + "\n".join(mean_lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     command = shlex.join(["python", "bench/prior_weight.py", *sys.argv[1:]])
     (RESULTS / f"{args.stem}.json").write_text(json.dumps({"command": command, "results": results}, indent=1) + "\n")
