@@ -41,7 +41,7 @@ from stance.evaluate import scores
 from stance.suggest import select
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path("/work/shared/data/tweeteval-stance")
+DATA = ROOT.parent / "shared" / "data" / "tweeteval-stance"  # ../shared beside the repository, as in bench/corpora.py
 STRATEGIES = {
     "uncertainty+diversity": ("margin", 0.5),
     "uncertainty": ("margin", 0.0),
