@@ -332,3 +332,34 @@ def test_a_pipeline_that_starts_with_many_lexemes_is_not_renewed_every_batch(mon
     features.transform(["I do not agree", "great essay"] * 30)
     assert features.nlp_ is big
     assert isinstance(big, spacy.language.Language)
+
+
+@pytest.mark.parametrize("where", ["word_extras", "char_columns"])
+def test_an_interrupt_mid_batch_leaves_no_trace_in_later_features(monkeypatch, where):
+    """Ctrl-C in a notebook can stop a batch anywhere, here while new words enter the word
+    cache (before any of its arrays grew, or after some did): the next batches must still
+    get the features of a featurizer that was never interrupted."""
+    from stance.features import Featurizer, words
+
+    post = "a post with words of its own, x1 x2 x3"
+    texts = [{"text": "I do not agree with this at all #NewTag", "context": post}, "great essay, thanks #AI",
+             {"text": "words of its own and zz9 more", "context": post + " and more"}]
+    expected = fitted(context_cosine=True).transform(texts)
+    features = fitted(context_cosine=True)
+    coef = np.random.default_rng(0).normal(size=(3, 3 * features.n_features))
+    features.linear_scores(["warm the caches up"], coef, np.zeros(3))
+    owner = Featurizer if where == "word_extras" else words
+    real, calls = getattr(owner, where), []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 2:  # part-way through the new words
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(owner, where, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        features.transform(texts)
+    monkeypatch.undo()
+    assert (features.transform(texts) != expected).nnz == 0
+    assert np.allclose(features.linear_scores(texts, coef, np.zeros(3)), expected @ coef.T)

@@ -514,8 +514,10 @@ class Featurizer:
         for j, context in enumerate(posts):
             post_cols, values = self._posts[context][block]
             dense[post_cols] = values
-            out[bounds[j] : bounds[j + 1]] = dense[cols[bounds[j] : bounds[j + 1]]]
-            dense[post_cols] = 0.0
+            try:
+                out[bounds[j] : bounds[j + 1]] = dense[cols[bounds[j] : bounds[j + 1]]]
+            finally:  # cleared even on Ctrl-C, or the next post would read this one's values
+                dense[post_cols] = 0.0
         return out
 
     def _cosine_columns(self, n: int, contexts, word_rows, word_cols, token_doc, token_row) -> tuple[np.ndarray, np.ndarray]:

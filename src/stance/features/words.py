@@ -213,7 +213,12 @@ class WordCache:
             self.generation += 1
             new = orths
         if new:
-            self._add(new, vocab)
+            try:
+                self._add(new, vocab)
+            except BaseException:  # Ctrl-C part-way would leave rows and arrays out of step: start over
+                self._clear()
+                self.generation += 1
+                raise
         return np.array(list(map(self.row_of.__getitem__, orths)), dtype=np.int64)
 
     def _add(self, orths: list[int], vocab) -> None:
