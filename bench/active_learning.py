@@ -17,9 +17,9 @@ Run from the repository root:
 
     python bench/active_learning.py
 
-The defaults (3 seeds, 30 to 450 labels, 3 strategies: 135 trainings) took 16 minutes on
-the 2-core machine with the test suite beside it for part of the run (2026-12-05, `stance
-train` centred on the prior); fewer with ``--seeds`` or ``--budget``. 600
+The defaults (3 seeds, 30 to 450 labels, 3 strategies: 135 trainings) took 352 s on the
+2-core machine with nothing beside it (2026-12-05, `stance train` after screens 12 and 14);
+fewer with ``--seeds`` or ``--budget``. 600
 labels was cut to 450 to keep the run short.
 
 Writes bench/active_learning.json (every curve point) and bench/active_learning.png.
