@@ -89,6 +89,8 @@ SYSTEMS: dict[str, dict | None] = {
     "stacked if better by one SE": {"STACKED_RULE": "one-se"},
     # screen 15: stance train as it was before screen 14
     "centred only": {"STACKED_RULE": None},
+    # screen 16: C scored by the folds' class-weighted log loss, not their macro-F1
+    "C by CV log loss": {"CENTRED_C_SCORE": "log loss"},
 }
 
 

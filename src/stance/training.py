@@ -47,6 +47,9 @@ CENTRED_C_WITHOUT_CV = 1.0
 # "best" takes the C of the best cross-validated macro-F1; "one-se", the smallest C within one
 # standard error of it, failed its screen (screen 10) and is kept for bench/prior_weight.py.
 CENTRED_C_RULE = "best"
+# What scores a C in those folds: "macro-F1" of the out-of-fold labels, or "log loss", the
+# class-weighted log loss of their probabilities (screen 16).
+CENTRED_C_SCORE = "macro-F1"
 # Screen 12: "pooled" gives each per-target model the pooled model's C (half the training time,
 # TweetEval CV -0.0004); "own" lets each cross-validate its own.
 PER_TARGET_C = "pooled"
@@ -227,6 +230,8 @@ def _choose_centred_C(
         return CENTRED_C_WITHOUT_CV, "too few rows of a label to cross-validate", None, None
     predicted = {C: np.zeros(len(encoded), dtype=int) for C in CENTRED_C_GRID}
     per_fold: dict[float, list[float]] = {C: [] for C in CENTRED_C_GRID}
+    loss = {C: 0.0 for C in CENTRED_C_GRID}
+    weights = len(encoded) / (offsets.shape[1] * np.bincount(encoded, minlength=offsets.shape[1])[encoded])  # as in the fit
     stacked = np.zeros(len(encoded), dtype=int)
     both = sp.hstack([X, sp.csr_matrix(logits)], format="csr") if logits is not None else None
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
@@ -239,9 +244,15 @@ def _choose_centred_C(
             previous = delta, bias
             z = offsets[test_idx] + np.asarray(X[test_idx][:, columns] @ delta.T) + bias
             predicted[C][test_idx] = z.argmax(axis=1)
+            z = z - z.max(axis=1, keepdims=True)
+            log_p = z[np.arange(len(test_idx)), encoded[test_idx]] - np.log(np.exp(z).sum(axis=1))
+            loss[C] -= float(weights[test_idx] @ log_p)
             per_fold[C].append(f1_score(encoded[test_idx], predicted[C][test_idx], average="macro"))
     f1 = {C: round(f1_score(encoded, predicted[C], average="macro"), 9) for C in CENTRED_C_GRID}
-    best = max(CENTRED_C_GRID, key=lambda C: (f1[C], -C))
+    if CENTRED_C_SCORE == "log loss":
+        best = min(CENTRED_C_GRID, key=lambda C: (round(loss[C], 9), C))
+    else:
+        best = max(CENTRED_C_GRID, key=lambda C: (f1[C], -C))
 
     def standard_error(C: float) -> float:
         return float(np.std(per_fold[C], ddof=1)) / np.sqrt(folds)
