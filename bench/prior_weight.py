@@ -91,6 +91,8 @@ SYSTEMS: dict[str, dict | None] = {
     "centred only": {"STACKED_RULE": None},
     # screen 16: C scored by the folds' class-weighted log loss, not their macro-F1
     "C by CV log loss": {"CENTRED_C_SCORE": "log loss"},
+    # screen 17: macro-F1 first, log loss among the Cs within one standard error of the best
+    "log loss within one SE of the best F1": {"CENTRED_C_SCORE": "log loss within one SE"},
 }
 
 
