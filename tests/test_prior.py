@@ -67,6 +67,20 @@ def test_labels_that_contradict_the_prior_move_the_model(replies, prior_labels, 
     assert sum(p == f for p, f in zip(predicted, flipped)) >= 0.9 * len(flipped)
 
 
+@pytest.mark.parametrize("score, named", [
+    ("macro-F1", "5-fold cross-validation"),  # the default
+    ("log loss", "5-fold cross-validation of the log loss"),  # screen 16's
+    ("log loss within one SE", "5-fold cross-validation, log loss among the Cs within one standard error of the best macro-F1"),  # screen 17's
+])
+def test_each_way_of_scoring_C_moves_the_model_to_contradicting_labels_and_says_so(replies, prior_labels, monkeypatch, score, named):
+    monkeypatch.setattr(training, "STACKED_RULE", None)
+    monkeypatch.setattr(training, "CENTRED_C_SCORE", score)
+    flipped = [FLIP[label] for label in prior_labels]
+    model = stance.train([dict(r, label=label) for r, label in zip(replies, flipped)])
+    assert model.metadata["C_from"] == named and model.metadata["chosen_C"] > min(training.CENTRED_C_GRID)
+    assert sum(p == f for p, f in zip(model.predict(replies), flipped)) >= 0.9 * len(flipped)
+
+
 def test_labels_the_prior_does_not_know_are_learned_on_its_scores(replies):
     rows = [dict(r, label="question" if r["text"].rstrip().endswith("?") else "statement") for r in replies]
     model = stance.train(rows)
