@@ -164,6 +164,11 @@ def _fit_stacked(
     return scorer, {"method": ON_PRIOR_SCORES, "chosen_C": classifier.C_, "cv_macro_f1": classifier.cv_macro_f1_}
 
 
+def _balanced_weights(encoded: np.ndarray, k: int) -> np.ndarray:
+    """Each row's weight, "balanced" as the SVM's class weights: n / (k * rows of its label)."""
+    return len(encoded) / (k * np.bincount(encoded, minlength=k)[encoded])
+
+
 def _centred_correction(
     X: Any, offsets: np.ndarray, encoded: np.ndarray, C: float, start: tuple[np.ndarray, np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -181,8 +186,7 @@ def _centred_correction(
     Xs = X[:, columns].tocsr()
     Xt = Xs.T.tocsr()
     n, k = offsets.shape
-    counts = np.bincount(encoded, minlength=k)
-    weights = n / (k * counts[encoded])  # "balanced", as the SVM's class weights
+    weights = _balanced_weights(encoded, k)
     onehot = np.eye(k)[encoded]
     size = k * len(columns)
 
@@ -233,8 +237,8 @@ def _choose_centred_C(
         return CENTRED_C_WITHOUT_CV, "too few rows of a label to cross-validate", None, None
     predicted = {C: np.zeros(len(encoded), dtype=int) for C in CENTRED_C_GRID}
     per_fold: dict[float, list[float]] = {C: [] for C in CENTRED_C_GRID}
-    loss = {C: 0.0 for C in CENTRED_C_GRID}
-    weights = len(encoded) / (offsets.shape[1] * np.bincount(encoded, minlength=offsets.shape[1])[encoded])  # as in the fit
+    loss = {C: 0.0 for C in CENTRED_C_GRID}  # only scored with a log-loss CENTRED_C_SCORE
+    weights = _balanced_weights(encoded, offsets.shape[1]) if CENTRED_C_SCORE != "macro-F1" else None
     stacked = np.zeros(len(encoded), dtype=int)
     both = sp.hstack([X, sp.csr_matrix(logits)], format="csr") if logits is not None else None
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
@@ -247,9 +251,10 @@ def _choose_centred_C(
             previous = delta, bias
             z = offsets[test_idx] + np.asarray(X[test_idx][:, columns] @ delta.T) + bias
             predicted[C][test_idx] = z.argmax(axis=1)
-            z = z - z.max(axis=1, keepdims=True)
-            log_p = z[np.arange(len(test_idx)), encoded[test_idx]] - np.log(np.exp(z).sum(axis=1))
-            loss[C] -= float(weights[test_idx] @ log_p)
+            if weights is not None:
+                z = z - z.max(axis=1, keepdims=True)
+                log_p = z[np.arange(len(test_idx)), encoded[test_idx]] - np.log(np.exp(z).sum(axis=1))
+                loss[C] -= float(weights[test_idx] @ log_p)
             per_fold[C].append(f1_score(encoded[test_idx], predicted[C][test_idx], average="macro"))
     f1 = {C: round(f1_score(encoded, predicted[C], average="macro"), 9) for C in CENTRED_C_GRID}
 
