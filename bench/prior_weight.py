@@ -93,6 +93,8 @@ SYSTEMS: dict[str, dict | None] = {
     "C by CV log loss": {"CENTRED_C_SCORE": "log loss"},
     # screen 17: macro-F1 first, log loss among the Cs within one standard error of the best
     "log loss within one SE of the best F1": {"CENTRED_C_SCORE": "log loss within one SE"},
+    # screen 18: the centred fit's intercept correction unpenalised
+    "intercept unpenalised": {"PENALISE_INTERCEPT": False},
 }
 
 
@@ -147,7 +149,32 @@ def tweeteval_loto(rows: list[dict], prior: stance.StanceModel, constants: dict)
     return float(np.mean(per_label))
 
 
-GUARDS = {"tweeteval-train CV": ("tweeteval", "5-fold CV F_avg", tweeteval_cv), "tweeteval-train LOTO": ("tweeteval_loto", "leave one target out F_avg", tweeteval_loto)}
+def tweeteval_pairs(rows: list[dict], prior: stance.StanceModel, constants: dict | None) -> float:
+    """F_avg of TweetEval stance's train split, each target's rows labelled by `stance train` on
+    one other target's rows, the 20 pairs pooled: one topic carried to another (screen 18).
+    ``constants`` None is the same run's TF-IDF SVM (bench/replies.py's ``tfidf_svm``)."""
+    import replies  # the benchmark's baseline: here, since only this guard needs it
+
+    gold, predicted = [], []
+    with setting(constants or {}):
+        for source in corpora.TARGETS:
+            train = [r for r in rows if r["target"] == source]
+            model = stance.train(train, prior=prior) if constants is not None else None
+            baseline = replies.TfidfSvm().fit([{**r, "target": None} for r in train], None, 0) if constants is None else None
+            for target in corpora.TARGETS:
+                if target != source:
+                    held_out = [r for r in rows if r["target"] == target]
+                    gold += [r["label"] for r in held_out]
+                    predicted += (baseline(held_out) if model is None
+                                  else [p.label for p in model.classify([r["text"] for r in held_out], target=[target] * len(held_out))])
+    return float(np.mean(f1_score(gold, predicted, labels=["supportive", "critical"], average=None, zero_division=0)))
+
+
+GUARDS = {
+    "tweeteval-train CV": ("tweeteval", "5-fold CV F_avg", tweeteval_cv),
+    "tweeteval-train LOTO": ("tweeteval_loto", "leave one target out F_avg", tweeteval_loto),
+    "tweeteval-train pairs": ("tweeteval_pairs", "one target to another F_avg", tweeteval_pairs),
+}
 
 
 def main() -> None:
@@ -156,6 +183,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tweeteval", action="store_true", help="also 5-fold CV on TweetEval stance's train split (screen 8's guard)")
     parser.add_argument("--tweeteval-loto", action="store_true", help="also leave one target out on TweetEval stance's train split (the transfer guard)")
+    parser.add_argument("--tweeteval-pairs", action="store_true",
+                        help="also one target to another on TweetEval stance's train split, 20 pairs, beside the TF-IDF SVM (screen 18's guard)")
     parser.add_argument("--no-curves", action="store_true", help="skip the dev curves (only the TweetEval guards)")
     parser.add_argument("--systems", help="comma-separated systems to run (default: all)")
     parser.add_argument("--stem", default="prior_weight", help="results go to bench/results/STEM.{json,md}")
@@ -176,6 +205,9 @@ def main() -> None:
     tweets = [r for target in corpora.TARGETS for r in corpora.tweeteval(target, "train")] if guards else []
     for guard, (_, run) in guards.items():
         results[guard] = {}
+        if run is tweeteval_pairs:  # the transfer target is stated against the TF-IDF SVM
+            results[guard]["TF-IDF SVM"] = run(tweets, prior, None)
+            print(guard, "TF-IDF SVM", f"F_avg {results[guard]['TF-IDF SVM']:.3f}", flush=True)
         for system, constants in systems.items():
             if constants is not None:
                 started = time.perf_counter()
@@ -195,6 +227,9 @@ def main() -> None:
             cells = [result["systems"][system][str(n)]["mean"] for result in curves.values() for n in SIZES]
             mean = f"{np.mean(cells):.3f}" if cells else ""
             mean_lines.append(f"| {system} | {mean} |" + "".join(f" {results[guard][system]:.3f} |" for guard in guards))
+    if any("TF-IDF SVM" in results[guard] for guard in guards):
+        mean_lines.append("| TF-IDF SVM (same run) | |" + "".join(f" {results[guard]['TF-IDF SVM']:.3f} |" if "TF-IDF SVM" in results[guard] else " |"
+                                                              for guard in guards))
     table = ("\n".join(lines) + "\n\n" if curves else "") + "\n".join(mean_lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
     command = shlex.join(["python", "bench/prior_weight.py", *sys.argv[1:]])
