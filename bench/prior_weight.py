@@ -93,8 +93,6 @@ SYSTEMS: dict[str, dict | None] = {
     "C by CV log loss": {"CENTRED_C_SCORE": "log loss"},
     # screen 17: macro-F1 first, log loss among the Cs within one standard error of the best
     "log loss within one SE of the best F1": {"CENTRED_C_SCORE": "log loss within one SE"},
-    # screen 18: the centred fit's intercept correction unpenalised
-    "intercept unpenalised": {"PENALISE_INTERCEPT": False},
 }
 
 

@@ -61,9 +61,6 @@ PER_TARGET_C = "pooled"
 # C, kept when its macro-F1 beats the best C's); "one-se" (screen 14: its own cross-validated
 # macro-F1 in the same folds must beat the best C's by more than that C's standard error).
 STACKED_RULE: str | None = "one-se"
-# Whether the centred fit's intercept correction is penalised with its word weights (screen 18
-# tests leaving it free, as a plain logistic regression's intercept is).
-PENALISE_INTERCEPT = True
 
 # How a scorer was fitted (metadata["method"]; the CLI and model cards read it).
 CENTRED_ON_PRIOR = "centred on the prior"
@@ -176,8 +173,8 @@ def _centred_correction(
     X: Any, offsets: np.ndarray, encoded: np.ndarray, C: float, start: tuple[np.ndarray, np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The correction ``(Δ, δ)`` that minimises the class-weighted multinomial log loss of the
-    logits ``offsets + X Δᵀ + δ`` plus ``(‖Δ‖² + ‖δ‖²) / 2C`` (``‖Δ‖² / 2C`` without
-    :data:`PENALISE_INTERCEPT`): a logistic regression whose zero is the prior. Only the columns the rows use can move; returns them, Δ on them, δ.
+    logits ``offsets + X Δᵀ + δ`` plus ``(‖Δ‖² + ‖δ‖²) / 2C``: a logistic regression whose
+    zero is the prior. Only the columns the rows use can move; returns them, Δ on them, δ.
     ``start`` is a solution on the same rows at another C (a warm start; the minimum is the same).
 
     Solved by Newton-CG with exact Hessian-vector products: 6-8x faster than L-BFGS on
@@ -192,9 +189,6 @@ def _centred_correction(
     weights = _balanced_weights(encoded, k)
     onehot = np.eye(k)[encoded]
     size = k * len(columns)
-    penalised = np.ones(size + k)
-    if not PENALISE_INTERCEPT:
-        penalised[size:] = 0.0
 
     def probabilities(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         z = offsets + np.asarray(Xs @ flat[:size].reshape(k, -1).T) + flat[size:]
@@ -204,14 +198,14 @@ def _centred_correction(
 
     def back(rows: np.ndarray, flat: np.ndarray) -> np.ndarray:
         # from a gradient in logit space (n x k) to one in (Δ, δ), penalty included
-        return np.concatenate([np.asarray(Xt @ rows).T.ravel(), rows.sum(axis=0)]) + penalised * flat / C
+        return np.concatenate([np.asarray(Xt @ rows).T.ravel(), rows.sum(axis=0)]) + flat / C
 
     last: dict[str, np.ndarray] = {}  # the probabilities at the last point, which the Hessian reuses
 
     def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
         log_p, p = probabilities(flat)
         last.update(x=flat.copy(), p=p)
-        value = -float(weights @ log_p[np.arange(n), encoded]) + float(penalised @ flat**2) / (2 * C)
+        value = -float(weights @ log_p[np.arange(n), encoded]) + float(flat @ flat) / (2 * C)
         return value, back(weights[:, None] * (p - onehot), flat)
 
     def hessian_times(flat: np.ndarray, v: np.ndarray) -> np.ndarray:
