@@ -75,7 +75,8 @@ COLUMNS = (*DEV_SETS, "mean", *MORE_DEV_SETS)
 # "source-balanced" drops the pooled class weights and balances the labels inside each source
 # (source_label_weights). "news-no-context" trains on the real news replies (seeds/replies-train)
 # without their post and parent, so the marks of how a reply relates to its post are learnt from
-# the other sources alone; scored rows keep their post.
+# the other sources alone; scored rows keep their post. "pruned" drops the rows of the sources
+# other than the real news replies that confident learning finds mislabelled (label_issue_free).
 BASE = ("iac", "awtp-train")
 WITH_WRITTEN = BASE + ("written",)
 # The model shipped on 12-03. The names of the rows built on it ("shipped, + ...") and of its
@@ -121,6 +122,7 @@ VARIANTS = [
     ("  shipped now, class weights balanced inside each source", SHIPPED + ("replies-train", "written3"), True, True, 0.3, "source-balanced"),
     ("  shipped now, fourth batch in the first batch's source", BASE + ("written1+4", "written2", "replies-train", "written3"), True, True, 0.3),
     ("  shipped now, real replies learnt without their post", SHIPPED + ("replies-train", "written3"), True, True, 0.3, "news-no-context"),
+    ("  shipped now, label issues of the other sources dropped", SHIPPED + ("replies-train", "written3"), True, True, 0.3, "pruned"),
 ]
 MISMATCHED_ROWS = 2000
 TEMPERED_ALPHA = 0.75  # "tempered" (here and in dev_events.py)
@@ -139,6 +141,37 @@ def source_label_weights(labels_by_source: list[list[str]]) -> np.ndarray:
         share = len(labels) / (len(names) * counts)  # averages to 1 over the source's rows
         out.append(per_source[start:start + len(labels)] * share[encoded])
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def label_issue_free(parts: list[tuple[list[str], sp.csr_matrix]], C: float) -> list[np.ndarray]:
+    """Per part, the indices of its rows that are not label issues by confident learning
+    (Northcutt, Jiang and Chuang, JAIR 2021; variant "pruned", bench/EXPERIMENTS.md, dev screen 9).
+    Out-of-fold probabilities (softmax of the scores of the build's SVM: equal weight per part,
+    class-weighted, 5 stratified folds) over the parts' rows together; a row labelled i is an
+    issue when, among the labels j whose probability reaches the mean probability of j over the
+    rows labelled j, the likeliest is not i."""
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import LinearSVC
+
+    X = sp.vstack([Xp for _, Xp in parts], format="csr")
+    labels = np.array([label for part, _ in parts for label in part])
+    classes, y = np.unique(labels, return_inverse=True)
+    weights = build_default.source_weights([len(part) for part, _ in parts])
+    proba = np.zeros((len(y), len(classes)))
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=build_default.SEED).split(np.zeros(len(y)), y):
+        svm = LinearSVC(C=C, class_weight="balanced", max_iter=5000, random_state=build_default.SEED)
+        scores = svm.fit(X[train], y[train], sample_weight=weights[train]).decision_function(X[test])
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        proba[test] = scores / scores.sum(axis=1, keepdims=True)
+    thresholds = np.array([proba[y == j, j].mean() for j in range(len(classes))])
+    confident = proba >= thresholds
+    likeliest = np.where(confident, proba, -np.inf).argmax(axis=1)
+    issue = confident.any(axis=1) & (likeliest != y)
+    print(f"label issues: {int(issue.sum())} of {len(y)} rows ("
+          + ", ".join(f"{classes[i]} labelled, {classes[j]} likelier: {int((issue & (y == i) & (likeliest == j)).sum())}"
+                      for i in range(len(classes)) for j in range(len(classes)) if i != j) + ")", flush=True)
+    starts = np.cumsum([0, *[len(part) for part, _ in parts]])
+    return [np.flatnonzero(~issue[a:b]) for a, b in zip(starts[:-1], starts[1:])]
 
 
 def mismatched(rows: list[dict], rng: np.random.Generator) -> list[dict]:
@@ -315,6 +348,12 @@ def main() -> None:
             dev_x = {d: (rows, blocks(without_context(rows))) for d, (rows, _) in dev.items()}
         if extra == "no-context":
             groups = [(rows, blocks(without_context(rows))) for rows, _ in groups]
+        if extra == "pruned":  # the sources that are not real news replies lose their label issues
+            pruned = [i for i, part in enumerate(parts) if part != "replies-train"]
+            keep = label_issue_free([([r["label"] for r in groups[i][0]], groups[i][1][tone]) for i in pruned], C)
+            for i, index in zip(pruned, keep):
+                rows, Xs = groups[i]
+                groups[i] = ([rows[j] for j in index], tuple(X[index] for X in Xs))
         if extra == "news-no-context":
             groups = [(rows, blocks(without_context(rows))) if part == "replies-train" else (rows, Xs) for part, (rows, Xs) in zip(parts, groups)]
         if extra == "no-overlap-band":

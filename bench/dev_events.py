@@ -75,7 +75,8 @@ SCORED = ("replies-dev", "replies-train", "replies-train2")  # every variant is 
 # instead of giving every source the same total weight (build_default.source_weights); "blind-mean"
 # averages the scores with those of a model trained and scored with no post or parent;
 # "source-balanced" balances the labels inside each source in place of over the pooled rows;
-# "news-no-context" trains on the real-reply sources without their post and parent (scored rows keep theirs).
+# "news-no-context" trains on the real-reply sources without their post and parent (scored rows keep theirs);
+# "pruned" drops the label issues of the other sources (dev_choices.label_issue_free), found once for every fold.
 VARIANTS = [
     ("shipped setup", SHIPPED, 0.3),
     ("  + second round, its own source", SHIPPED + ("replies-train2",), 0.3),
@@ -102,6 +103,7 @@ VARIANTS = [
     ("  fourth batch in the third batch's source", tuple("written3+4" if s == "written3" else s for s in SHIPPED), 0.3),
     ("  fourth batch in the first batch's source", tuple("written1+4" if s == "written" else s for s in SHIPPED), 0.3),
     ("  real replies learnt without their post", SHIPPED, 0.3, "news-no-context"),
+    ("  label issues of the other sources dropped", SHIPPED, 0.3, "pruned"),
 ]
 # Pair features: band edges of the reply-post cosine (word block, character block), the
 # number of tone scores paired (sentiment 3, emotion 4, irony, offensive, hate) and the
@@ -229,11 +231,16 @@ def main() -> None:
         if "news-no-context" in options:  # training rows only: variant_X above keeps the posts
             matrices = {p: features(dev_choices.without_context(groups[p][0])) if p in EVENT_SOURCES else X for p, X in matrices.items()}
 
+        issue_free = {}
+        if "pruned" in options:  # no scored row takes part: the same rows go in every fold
+            others = [p for p in names if p not in EVENT_SOURCES]
+            issue_free = dict(zip(others, dev_choices.label_issue_free([([r["label"] for r in groups[p][0]], matrices[p]) for p in others], C)))
+
         def without_event(event: str, matrices: dict[str, sp.csr_matrix]) -> list[tuple[list[str], sp.csr_matrix]]:
             parts = []
             for p in names:
                 rows, X = groups[p][0], matrices[p]
-                keep = np.flatnonzero(row_events[p] != event) if p in EVENT_SOURCES else np.arange(len(rows))
+                keep = np.flatnonzero(row_events[p] != event) if p in EVENT_SOURCES else issue_free.get(p, np.arange(len(rows)))
                 parts.append(([rows[i]["label"] for i in keep], X[keep][:, columns]))
             return parts
 
