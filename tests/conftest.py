@@ -37,6 +37,38 @@ def run_stance(*args: str, cwd: Path | None = None, input: str | None = None, ti
     )
 
 
+DUMP_TEXTS = ["I agree, great essay", "This is wrong and naive", "What time is the game?", "Love this", "so true"]
+
+
+def write_dump(path: Path, n: int, bad_every: int = 0) -> Path:
+    """A JSONL dump of ``n`` records (``n`` and ``text``), every ``bad_every``-th line broken JSON."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for i in range(n):
+            if bad_every and i % bad_every == bad_every - 1:
+                handle.write("{broken\n")
+            else:
+                handle.write(json.dumps({"n": i, "text": f"{DUMP_TEXTS[i % len(DUMP_TEXTS)]} #{i}"}) + "\n")
+    return path
+
+
+def wait_for_progress(progress: Path, process: subprocess.Popen, at_least: int, timeout: float = 120) -> int:
+    """Wait until a running `stance label` has checkpointed ``at_least`` records; their number."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the run ended (status {process.returncode}) before the test could step in")
+        try:
+            done = json.loads(progress.read_bytes())["records"]
+        except (FileNotFoundError, ValueError, KeyError):
+            done = 0
+        if done >= at_least:
+            return done
+        time.sleep(0.01)
+    pytest.fail("no progress checkpoint appeared")
+
+
 @pytest.fixture(scope="session")
 def thread_rows() -> list[dict]:
     return [json.loads(line) for line in SEED_THREAD.read_text(encoding="utf-8").splitlines()]

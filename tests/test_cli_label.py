@@ -6,29 +6,17 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import run_stance, stance_command
+from conftest import run_stance, stance_command, wait_for_progress, write_dump
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
-TEXTS = ["I agree, great essay", "This is wrong and naive", "What time is the game?", "Love this", "so true"]
 
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def write_dump(path: Path, n: int, bad_every: int = 0) -> Path:
-    with open(path, "w", encoding="utf-8") as handle:
-        for i in range(n):
-            if bad_every and i % bad_every == bad_every - 1:
-                handle.write("{broken\n")
-            else:
-                handle.write(json.dumps({"n": i, "text": f"{TEXTS[i % len(TEXTS)]} #{i}"}) + "\n")
-    return path
 
 
 def test_exit_codes_and_summary(tmp_path, toy_model_path):
@@ -98,7 +86,6 @@ def test_parallel_jobs_keep_input_order(tmp_path, toy_model_path):
     assert numbers == sorted(numbers) and len(numbers) == 1500 - 1500 // 97
 
 
-
 def test_content_after_an_array_is_an_error_record_with_either_jobs(tmp_path, toy_model_path):
     data = tmp_path / "tweets.js"
     data.write_bytes((FIXTURES / "tweets.js").read_bytes() + b"\nwindow.YTD.tweets.part1 = [")
@@ -151,21 +138,6 @@ def test_a_format_forced_on_text_it_cannot_be_is_exit_2(tmp_path, toy_model_path
     assert not list(tmp_path.iterdir())  # no output, no errors file, no partial files
 
 
-def _wait_for_progress(progress: Path, process: subprocess.Popen, at_least: int, timeout: float = 120) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the run ended (status {process.returncode}) before it could be interrupted")
-        try:
-            done = json.loads(progress.read_bytes())["records"]
-        except (FileNotFoundError, ValueError, KeyError):
-            done = 0
-        if done >= at_least:
-            return done
-        time.sleep(0.01)
-    pytest.fail("no progress checkpoint appeared")
-
-
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_kill_9_part_way_then_resume_gives_every_record_once_in_order(tmp_path, toy_model_path, jobs):
     n = 20_000
@@ -174,7 +146,7 @@ def test_kill_9_part_way_then_resume_gives_every_record_once_in_order(tmp_path, 
     args = ["label", str(data), "-m", str(toy_model_path), "--chunk-size", "200", "--checkpoint-every", "0", "--jobs", jobs]
     out = tmp_path / "out.jsonl"
     process = subprocess.Popen([str(stance_command()), *args, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    done = _wait_for_progress(tmp_path / ".out.jsonl.progress.json", process, at_least=2000)
+    done = wait_for_progress(tmp_path / ".out.jsonl.progress.json", process, at_least=2000)
     process.send_signal(signal.SIGKILL)
     process.wait()
     # stderr ends when the last process holding it exits: workers die with the parent,
@@ -208,7 +180,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path, toy_model_path, jobs):
         # inherit that; give the command the default Ctrl-C behaviour a terminal user has.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    _wait_for_progress(tmp_path / ".out.jsonl.progress.json", process, at_least=1000)
+    wait_for_progress(tmp_path / ".out.jsonl.progress.json", process, at_least=1000)
     os.killpg(process.pid, signal.SIGINT)  # as a terminal does: to the command and its workers
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr and "ForkPoolWorker" not in stderr

@@ -18,24 +18,11 @@ import resource
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import run_stance, stance_command
-
-TEXTS = ["I agree, great essay", "This is wrong and naive", "What time is the game?", "Love this", "so true"]
-
-
-def write_dump(path: Path, n: int, bad_every: int = 0) -> Path:
-    with open(path, "w", encoding="utf-8") as handle:
-        for i in range(n):
-            if bad_every and i % bad_every == bad_every - 1:
-                handle.write("{broken\n")
-            else:
-                handle.write(json.dumps({"n": i, "text": f"{TEXTS[i % len(TEXTS)]} #{i}"}) + "\n")
-    return path
+from conftest import run_stance, stance_command, wait_for_progress, write_dump
 
 
 def hidden(folder: Path) -> list[str]:
@@ -49,21 +36,6 @@ def file_size_limit(limit: int):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
 
     return apply
-
-
-def wait_for_progress(progress: Path, process: subprocess.Popen, at_least: int, timeout: float = 120) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the run ended (status {process.returncode}) before the test could step in")
-        try:
-            done = json.loads(progress.read_bytes())["records"]
-        except (FileNotFoundError, ValueError, KeyError):
-            done = 0
-        if done >= at_least:
-            return done
-        time.sleep(0.01)
-    pytest.fail("no progress checkpoint appeared")
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
