@@ -93,6 +93,8 @@ SYSTEMS: dict[str, dict | None] = {
     "C by CV log loss": {"CENTRED_C_SCORE": "log loss"},
     # screen 17: macro-F1 first, log loss among the Cs within one standard error of the best
     "log loss within one SE of the best F1": {"CENTRED_C_SCORE": "log loss within one SE"},
+    # screen 19: log loss at a temperature refitted to each C's out-of-fold logits
+    "C by CV log loss at its own temperature": {"CENTRED_C_SCORE": "tempered log loss"},
 }
 
 

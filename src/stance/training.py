@@ -52,6 +52,8 @@ CENTRED_C_RULE = "best"
 # macro-F1 is within one standard error of the best. Both log-loss rules passed their dev
 # screens (16, 17) and were not shipped: log loss rewards confidence, so rows the prior already
 # labels right (macro-F1 tied at every C) moved it to C = 100. Kept for bench/prior_weight.py.
+# "tempered log loss" (screen 19): each C's out-of-fold log loss at the temperature that
+# minimises it, so that confidence alone earns nothing.
 CENTRED_C_SCORE = "macro-F1"
 # Screen 12: "pooled" gives each per-target model the pooled model's C (half the training time,
 # TweetEval CV -0.0004); "own" lets each cross-validate its own.
@@ -218,6 +220,18 @@ def _centred_correction(
     return columns, solution[:size].reshape(k, -1), solution[size:]
 
 
+def _tempered_log_loss(z: np.ndarray, encoded: np.ndarray, weights: np.ndarray) -> float:
+    """The weighted log loss of the logits ``z`` at the temperature that minimises it."""
+    from scipy.optimize import minimize_scalar
+
+    def loss(log_t: float) -> float:
+        scaled = z / np.exp(log_t)
+        scaled = scaled - scaled.max(axis=1, keepdims=True)
+        return -float(weights @ (scaled[np.arange(len(encoded)), encoded] - np.log(np.exp(scaled).sum(axis=1))))
+
+    return float(minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded").fun)
+
+
 def _choose_centred_C(
     X: Any, offsets: np.ndarray, encoded: np.ndarray, random_state: int, logits: np.ndarray | None = None
 ) -> tuple[float | None, str, float | None, float | None]:
@@ -239,6 +253,7 @@ def _choose_centred_C(
     per_fold: dict[float, list[float]] = {C: [] for C in CENTRED_C_GRID}
     loss = {C: 0.0 for C in CENTRED_C_GRID}  # only scored with a log-loss CENTRED_C_SCORE
     weights = _balanced_weights(encoded, offsets.shape[1]) if CENTRED_C_SCORE != "macro-F1" else None
+    logits_out = {C: np.zeros(offsets.shape) for C in CENTRED_C_GRID} if CENTRED_C_SCORE == "tempered log loss" else None
     stacked = np.zeros(len(encoded), dtype=int)
     both = sp.hstack([X, sp.csr_matrix(logits)], format="csr") if logits is not None else None
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
@@ -251,6 +266,8 @@ def _choose_centred_C(
             previous = delta, bias
             z = offsets[test_idx] + np.asarray(X[test_idx][:, columns] @ delta.T) + bias
             predicted[C][test_idx] = z.argmax(axis=1)
+            if logits_out is not None:
+                logits_out[C][test_idx] = z
             if weights is not None:
                 z = z - z.max(axis=1, keepdims=True)
                 log_p = z[np.arange(len(test_idx)), encoded[test_idx]] - np.log(np.exp(z).sum(axis=1))
@@ -261,7 +278,9 @@ def _choose_centred_C(
     def standard_error(C: float) -> float:
         return float(np.std(per_fold[C], ddof=1)) / np.sqrt(folds)
 
-    if CENTRED_C_SCORE == "log loss":
+    if logits_out is not None:
+        loss = {C: _tempered_log_loss(logits_out[C], encoded, weights) for C in CENTRED_C_GRID}
+    if CENTRED_C_SCORE in ("log loss", "tempered log loss"):
         best = min(CENTRED_C_GRID, key=lambda C: (round(loss[C], 9), C))
     else:
         best = max(CENTRED_C_GRID, key=lambda C: (f1[C], -C))
@@ -311,7 +330,8 @@ def _fit_centred(
     coef[:, columns] += delta / temperature
     intercept = prior_intercept + bias / temperature
     if how.endswith("-fold cross-validation") and CENTRED_C_SCORE != "macro-F1":
-        how += " of the log loss" if CENTRED_C_SCORE == "log loss" else ", log loss among the Cs within one standard error of the best macro-F1"
+        how += {"log loss": " of the log loss", "tempered log loss": " of the log loss at each C's own temperature"}.get(
+            CENTRED_C_SCORE, ", log loss among the Cs within one standard error of the best macro-F1")
     return LinearScorer(featurizer, coef, intercept, temperature, classes), {"method": CENTRED_ON_PRIOR, "chosen_C": C, "C_from": how}
 
 
