@@ -71,6 +71,7 @@ def test_labels_that_contradict_the_prior_move_the_model(replies, prior_labels, 
     ("macro-F1", "5-fold cross-validation"),  # the default
     ("log loss", "5-fold cross-validation of the log loss"),  # screen 16's
     ("log loss within one SE", "5-fold cross-validation, log loss among the Cs within one standard error of the best macro-F1"),  # screen 17's
+    ("tempered log loss", "5-fold cross-validation of the log loss at each C's own temperature"),  # screen 19's
 ])
 def test_each_way_of_scoring_C_moves_the_model_to_contradicting_labels_and_says_so(replies, prior_labels, monkeypatch, score, named):
     monkeypatch.setattr(training, "STACKED_RULE", None)
@@ -275,3 +276,20 @@ def test_per_target_models_take_the_pooled_choice_of_the_svm_on_the_prior(replie
     prior_temperature = default_model().scorer.temperature
     assert set(model.target_scorers) == {"a", "b"}
     assert all(scorer.temperature != prior_temperature for scorer in model.target_scorers.values())
+
+
+def test_the_tempered_log_loss_is_the_log_loss_at_its_best_temperature():
+    """No temperature scores the logits better than the one it found, and scaling every logit
+    by the same factor leaves it unchanged (what screen 19's score of C is for)."""
+    rng = np.random.default_rng(3)
+    encoded = rng.integers(0, 3, size=60)
+    z = rng.normal(size=(60, 3)) + 2 * np.eye(3)[encoded]  # informative logits: the best temperature is inside the search's bounds
+    weights = training._balanced_weights(encoded, 3)
+    best = training._tempered_log_loss(z, encoded, weights)
+
+    def at(t):
+        scaled = z / t - (z / t).max(axis=1, keepdims=True)
+        return -float(weights @ (scaled[np.arange(60), encoded] - np.log(np.exp(scaled).sum(axis=1))))
+
+    assert all(best <= at(t) + 1e-6 for t in np.exp(np.linspace(-3, 3, 61)))
+    assert training._tempered_log_loss(4 * z, encoded, weights) == pytest.approx(best, abs=1e-5)
