@@ -2,6 +2,7 @@
 
     python bench/prior_weight.py               # the curves: about three minutes
     python bench/prior_weight.py --tweeteval   # and screen 8's guard: about five more
+    python bench/prior_weight.py --no-curves --tweeteval-loto --tweeteval-pairs   # the transfer guards alone
 
 `stance train` fits a logistic regression centred on the prior: the prior's weights plus a
 correction whose size C cross-validation on the rows chooses (src/stance/training.py). This
@@ -13,6 +14,7 @@ compares, at 25 to 200 labels:
   one-SE rule          the smallest C within one standard error of the best (screen 10)
   C by CV up to 1000   the grid extended to 300 and 1000 (screen 11)
   per-target C pooled  per-target models take the pooled model's C (screen 12)
+  ...                  and the later screens' settings, each named in SYSTEMS below
 
 on two sets that neither the prior nor any benchmark test uses:
 
@@ -26,8 +28,11 @@ it with the prior by a cross-validated weight; that way is gone from the package
 bench/results/prior_weight.md at commit 4dfff73 is its last run beside the centred fits.
 
 Each set is halved at random per seed; n labels come from one half, up to 1,500 rows of
-the other are scored (macro-F1 over the set's labels), 3 seeds, mean ± sd. Writes
-bench/results/prior_weight.{json,md}.
+the other are scored (macro-F1 over the set's labels), 3 seeds, mean ± sd. The guards score
+TweetEval stance's train split (the benchmark reads only val): 5-fold CV (--tweeteval), each
+target held out from the other four (--tweeteval-loto), and each target labelled from one other
+target, 20 pairs, beside the same run's TF-IDF SVM (--tweeteval-pairs). Writes
+bench/results/STEM.{json,md} (--stem, default prior_weight).
 """
 
 from __future__ import annotations
