@@ -220,16 +220,17 @@ def _centred_correction(
     return columns, solution[:size].reshape(k, -1), solution[size:]
 
 
+def _weighted_log_loss(z: np.ndarray, encoded: np.ndarray, weights: np.ndarray) -> float:
+    """The weighted multinomial log loss of the logits ``z`` for the labels ``encoded``."""
+    z = z - z.max(axis=1, keepdims=True)
+    return -float(weights @ (z[np.arange(len(encoded)), encoded] - np.log(np.exp(z).sum(axis=1))))
+
+
 def _tempered_log_loss(z: np.ndarray, encoded: np.ndarray, weights: np.ndarray) -> float:
     """The weighted log loss of the logits ``z`` at the temperature that minimises it."""
     from scipy.optimize import minimize_scalar
 
-    def loss(log_t: float) -> float:
-        scaled = z / np.exp(log_t)
-        scaled = scaled - scaled.max(axis=1, keepdims=True)
-        return -float(weights @ (scaled[np.arange(len(encoded)), encoded] - np.log(np.exp(scaled).sum(axis=1))))
-
-    return float(minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded").fun)
+    return float(minimize_scalar(lambda log_t: _weighted_log_loss(z / np.exp(log_t), encoded, weights), bounds=(-3.0, 3.0), method="bounded").fun)
 
 
 def _choose_centred_C(
@@ -268,10 +269,8 @@ def _choose_centred_C(
             predicted[C][test_idx] = z.argmax(axis=1)
             if logits_out is not None:
                 logits_out[C][test_idx] = z
-            if weights is not None:
-                z = z - z.max(axis=1, keepdims=True)
-                log_p = z[np.arange(len(test_idx)), encoded[test_idx]] - np.log(np.exp(z).sum(axis=1))
-                loss[C] -= float(weights[test_idx] @ log_p)
+            elif weights is not None:
+                loss[C] += _weighted_log_loss(z, encoded[test_idx], weights[test_idx])
             per_fold[C].append(f1_score(encoded[test_idx], predicted[C][test_idx], average="macro"))
     f1 = {C: round(f1_score(encoded, predicted[C], average="macro"), 9) for C in CENTRED_C_GRID}
 
