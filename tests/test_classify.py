@@ -130,6 +130,14 @@ def test_rows_without_text_or_label_are_listed():
         stance.train(rows)
 
 
+def test_labels_typed_two_ways_are_refused_with_each_spelling_named():
+    rows = [{"text": f"reply {i}", "label": label} for i, label in enumerate(["Critical", "critical ", "supportive", "Supportive", "off-topic"])]
+    with pytest.raises(InputError, match=r"'Critical', 'critical '; 'Supportive', 'supportive' differ only in case.*for example as 'critical', 'supportive'\."):
+        stance.train(rows)
+    fixed = [dict(r, label=r["label"].strip().lower()) for r in rows]
+    assert stance.train(fixed, prior=None).labels == ["critical", "off-topic", "supportive"]
+
+
 def test_single_label_is_refused():
     with pytest.raises(InputError, match="only one label"):
         stance.train([{"text": "a", "label": "x"}, {"text": "b", "label": "x"}])

@@ -86,6 +86,7 @@ def test_evaluate_two_files(tmp_path):
         ('{"text": "ok", "label": "a"}\n{not json\n', "line 2"),
         ('{"text": "ok", "label": "a"}\n{"text": "", "label": "b"}\n', "no text"),
         ('{"text": "ok", "label": "a"}\n{"text": "fine", "label": "a"}\n', "only one label"),
+        ('{"text": "ok", "label": "Agree"}\n{"text": "fine", "label": "agree"}\n{"text": "no", "label": "b"}\n', "differ only in case"),
     ],
 )
 def test_bad_training_files_give_clear_message_no_traceback(tmp_path, content, message):

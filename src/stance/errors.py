@@ -98,6 +98,11 @@ class Errors:
         "Training data has only one label ({label!r}), that is one class: a classifier "
         "needs at least two different labels; add examples of the other labels."
     )
+    E012 = (
+        "Training labels {spellings} differ only in case or in spaces around them, so they "
+        "would be learned as different labels. Write each label one way in the label field "
+        "('{label_field}'), for example as {suggestion}."
+    )
     E013 = (
         "Examples must be strings or mappings with a '{text_field}' key; item {index} is "
         "a {kind}."

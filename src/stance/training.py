@@ -111,7 +111,21 @@ def split_labelled(rows: Iterable[Mapping[str, Any]], **fields: str) -> tuple[Ex
         raise InputError(
             Errors.E010.format(reason="; ".join(problems) or "there are no rows", text_field=text_field, label_field=label_field)
         )
+    _refuse_label_spellings(labels, label_field)
     return to_examples(kept, text_field=text_field, **names), labels
+
+
+def _refuse_label_spellings(labels: list[str], label_field: str) -> None:
+    """Labels that differ only in case or surrounding spaces ("Critical", "critical ") are
+    one label typed two ways, not two labels: refuse them rather than learn both."""
+    spellings: dict[str, set[str]] = {}
+    for label in set(labels):
+        spellings.setdefault(label.strip().casefold(), set()).add(label)
+    clashes = [sorted(group) for _, group in sorted(spellings.items()) if len(group) > 1]
+    if clashes:
+        listed = "; ".join(", ".join(repr(label) for label in group) for group in clashes)
+        suggestion = ", ".join(repr(key) for key, group in sorted(spellings.items()) if len(group) > 1)
+        raise InputError(Errors.E012.format(spellings=listed, label_field=label_field, suggestion=suggestion))
 
 
 def training_data_sha256(examples: Examples, labels: Sequence[str]) -> str:
