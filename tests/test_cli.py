@@ -69,6 +69,16 @@ def test_csv_in_and_out(tmp_path, toy_rows, toy_model_path):
     assert len(lines) == len(toy_rows) + 1
 
 
+def test_evaluate_names_long_labels_in_full_and_notes_labels_typed_two_ways(tmp_path):
+    rows = [{"label": "Supportive", "stance": "supportive"}, {"label": "off-topic", "stance": "supportive"},
+            {"label": "strongly supportive", "stance": "strongly supportive"}]
+    report = run_stance("evaluate", str(write_jsonl(tmp_path / "one.jsonl", rows)))
+    assert report.returncode == 0, report.stderr
+    header = report.stdout.split("confusion (rows: gold, columns: predicted)\n")[1].splitlines()[0]
+    assert header.split() == ["Supportive", "off-topic", "strongly", "supportive", "supportive"]  # none cut short
+    assert "note: 'Supportive', 'supportive' differ only in case" in report.stdout
+
+
 def test_evaluate_two_files(tmp_path):
     gold = write_jsonl(tmp_path / "gold.jsonl", [{"label": l} for l in "aabb"])
     pred = write_jsonl(tmp_path / "pred.jsonl", [{"stance": l} for l in "abbb"])

@@ -7,8 +7,8 @@ built-in ones so callers can catch what they already know (``ValueError``,
 Besides the exception messages (:class:`Errors`) there are the reasons one record is
 rejected, which go into the errors file beside its number and raw input, or a file or
 table is unusable (:class:`Reasons`), the notes on how an agreement coefficient was
-computed (:class:`Notes`), the warnings (:class:`Warnings`), two helpers that list the
-offending rows or values inside a message, and two that put a missing input file or a
+computed (:class:`Notes`), the warnings (:class:`Warnings`), three helpers that find or list
+the offending rows or values inside a message, and two that put a missing input file or a
 failed write into words (:func:`missing_file`, :func:`write_reason`).
 
 One module on purpose, however long: keeping every message in one place (as spaCy's
@@ -684,6 +684,21 @@ def format_numbers(numbers: Sequence[int], limit: int = 10) -> str:
     """
     shown = ", ".join(map(str, numbers[:limit]))
     return f"[{shown}{', ...' if len(numbers) > limit else ''}] ({len(numbers)} in all)"
+
+
+def spelling_clashes(labels: Sequence[str]) -> list[list[str]]:
+    """The groups of labels that differ only in case or in spaces around them (one label typed
+    two ways), each sorted, for a message.
+
+    Examples
+    --------
+    >>> spelling_clashes(["Critical", "critical ", "supportive", "critical"])
+    [['Critical', 'critical', 'critical ']]
+    """
+    groups: dict[str, set[str]] = {}
+    for label in set(labels):
+        groups.setdefault(label.strip().casefold(), set()).add(label)
+    return [sorted(group) for _, group in sorted(groups.items()) if len(group) > 1]
 
 
 def format_values(values: Sequence[Any], limit: int = 10) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
+from .errors import format_values, spelling_clashes
+
 
 def scores(
     gold: Sequence[str],
@@ -76,7 +78,10 @@ def format_scores(result: dict[str, Any]) -> str:
     for label in labels:
         row = result["per_label"][label]
         lines.append(f"{label:<{width}}  {row['precision']:9.3f}  {row['recall']:6.3f}  {row['f1']:5.3f}  {row['support']:7d}")
-    lines += ["", "confusion (rows: gold, columns: predicted)", " " * width + "  " + "  ".join(f"{l[:9]:>9}" for l in labels)]
+    # columns as wide as the longest label: cut short, two labels could read alike
+    lines += ["", "confusion (rows: gold, columns: predicted)", " " * width + "  " + "  ".join(f"{l:>{width}}" for l in labels)]
     for label, counts in zip(labels, result["confusion"]):
-        lines.append(f"{label:<{width}}  " + "  ".join(f"{c:>9d}" for c in counts))
+        lines.append(f"{label:<{width}}  " + "  ".join(f"{c:>{width}d}" for c in counts))
+    for group in spelling_clashes(labels):
+        lines.append(f"\nnote: {format_values(group)} differ only in case or in spaces around them, and are scored as different labels.")
     return "\n".join(lines)

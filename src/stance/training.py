@@ -31,7 +31,7 @@ import numpy as np
 import orjson
 
 from . import artifact
-from .errors import Errors, InputError, format_numbers
+from .errors import Errors, InputError, format_numbers, format_values, spelling_clashes
 from .examples import Examples, to_examples
 from .model import StanceModel, default_model, load_model
 from .scoring import DEFAULT_LABELS, LinearScorer, as_logit_weights
@@ -118,13 +118,10 @@ def split_labelled(rows: Iterable[Mapping[str, Any]], **fields: str) -> tuple[Ex
 def _refuse_label_spellings(labels: list[str], label_field: str) -> None:
     """Labels that differ only in case or surrounding spaces ("Critical", "critical ") are
     one label typed two ways, not two labels: refuse them rather than learn both."""
-    spellings: dict[str, set[str]] = {}
-    for label in set(labels):
-        spellings.setdefault(label.strip().casefold(), set()).add(label)
-    clashes = [sorted(group) for _, group in sorted(spellings.items()) if len(group) > 1]
+    clashes = spelling_clashes(labels)
     if clashes:
-        listed = "; ".join(", ".join(repr(label) for label in group) for group in clashes)
-        suggestion = ", ".join(repr(key) for key, group in sorted(spellings.items()) if len(group) > 1)
+        listed = "; ".join(format_values(group) for group in clashes)
+        suggestion = ", ".join(repr(group[0].strip().casefold()) for group in clashes)
         raise InputError(Errors.E012.format(spellings=listed, label_field=label_field, suggestion=suggestion))
 
 
