@@ -159,3 +159,15 @@ def test_train_writes_its_card_only_into_a_folder_that_exists(seed: Path, tmp_pa
     result = run_stance("train", str(seed), "-o", str(tmp_path / "model.joblib"), "--card", str(card), cwd=tmp_path)
     fails(result, f"Cannot write '{card}': the folder '{card.parent}' does not exist")
     assert files_in(tmp_path) == {"thread.jsonl"}
+
+
+@pytest.mark.parametrize("name", ("label", "train", "suggest"))
+def test_a_spreadsheet_is_refused_with_the_way_to_csv_and_nothing_is_written(name: str, tmp_path: Path) -> None:
+    import zipfile
+
+    workbook = tmp_path / "replies.xlsx"
+    with zipfile.ZipFile(workbook, "w") as archive:  # an .xlsx is a zip of XML parts
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    result = run_stance(*command(name, workbook, tmp_path / output_name(name)), cwd=tmp_path)
+    fails(result, f"Cannot read '{workbook}': it is a spreadsheet workbook (Excel)", "Save the sheet as CSV (UTF-8)")
+    assert files_in(tmp_path) == {"replies.xlsx"}

@@ -640,3 +640,57 @@ def test_stdin_with_a_byte_order_mark(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(BOM + b'[{"text": "from stdin"}, {"text": "two"}]')))
     fmt, source, rows = open_records("-")
     assert fmt == "json" and [r.fields["text"] for r in rows] == ["from stdin", "two"]
+
+
+def _zip(path: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("replies.jsonl", '{"text": "hello"}\n')
+    return path
+
+
+def _tar(path: Path, mode: str) -> Path:
+    import io
+    import tarfile
+
+    data = b'{"text": "hello"}\n'
+    with tarfile.open(path, mode) as archive:
+        member = tarfile.TarInfo("replies.jsonl")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    return path
+
+
+def _written(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _sqlite(path: Path) -> Path:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("create table replies (text)")
+    return path
+
+
+@pytest.mark.parametrize("name, make, says", [
+    ("replies.xlsx", _zip, "spreadsheet workbook (Excel), not a text export. Save the sheet as CSV"),
+    ("replies.ods", _zip, "spreadsheet workbook (OpenDocument)"),
+    ("replies.docx", _zip, "a Word document, not a text export"),
+    ("replies.zip", _zip, "a zip archive. Unpack it and give the files inside"),
+    ("replies.xls", lambda p: _written(p, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)), "spreadsheet workbook (Excel 97-2003)"),
+    ("replies.pdf", lambda p: _written(p, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), "a PDF document"),
+    ("replies.db", _sqlite, "an SQLite database. Export the table to CSV"),
+    ("replies.tar", lambda p: _tar(p, "w"), "a tar archive"),
+    ("replies.tar.gz", lambda p: _tar(p, "w:gz"), "a tar archive"),  # seen through the compression
+])
+def test_workbooks_documents_archives_and_databases_are_named_with_the_way_out(name, make, says, tmp_path):
+    path = make(tmp_path / name)
+    with pytest.raises(InputError, match=re.escape(f"Cannot read '{path}': it is ") + ".*" + re.escape(says)):
+        detect_format(path)
+    renamed = tmp_path / "export.dat"  # the content decides, not the name (but for which kind of zip or OLE file)
+    renamed.write_bytes(path.read_bytes())
+    with pytest.raises(InputError, match="Cannot read"):
+        detect_format(renamed)

@@ -590,6 +590,16 @@ class Reasons:
     NOT_PLATFORM = "it is not {name} data: {why}"
     NO_ARRAY_AFTER = "{prefix!r} is not followed by a JSON array"
     NOT_JSON_START = "it starts with {start!r}, not with a JSON array or object"
+    SPREADSHEET = (
+        "it is a spreadsheet workbook ({kind}), not a text export. Save the sheet as CSV "
+        "(UTF-8) and give that file, or read it with pandas and call stance.label_frame"
+    )
+    DOCUMENT = "it is a {kind} document, not a text export. Save its text as a .txt or .csv file and give that"
+    ARCHIVE = (
+        "it is a {kind} archive. Unpack it and give the files inside (files compressed with "
+        "gzip, bzip2, xz or zstd are read as they are)"
+    )
+    DATABASE = "it is an SQLite database. Export the table to CSV (for example `sqlite3 -header -csv FILE 'select * from TABLE' > out.csv`)"
     # -- an interrupted run that cannot be resumed (inside E044) ---------------------------
     OTHER_VERSION = "its progress file '{progress}' was written by another version of stance"
     CHANGED = "{what} changed since the interrupted run ({then!r} then, {now!r} now)"

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from ..errors import Errors, InputError, Reasons
 from .annotations import is_label_studio_header, tool_of
 from .compressed import strip_suffix
 from .jsonsplit import json_items
@@ -57,8 +58,11 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
             source.close()
     if head.startswith(PARQUET_MAGIC):
         return "parquet"
-    text = head.lstrip(b" \t\r\n")  # a leading BOM is already skipped; any other is content
     suffix = Path(strip_suffix(source.name) if source.compression else source.name).suffix.lower()
+    container = not_text_export(head, suffix)
+    if container:
+        raise InputError(Errors.E020.format(path=source.name, reason=container))
+    text = head.lstrip(b" \t\r\n")  # a leading BOM is already skipped; any other is content
     if re.match(rb"window\.YTD\.[\w.]+\s*=", text):  # the assignment, not just the name
         return "x-archive"
     lines_of_json = suffix in (".jsonl", ".ndjson") or _one_value_per_line(text)
@@ -83,6 +87,35 @@ def detect_format(path: str | os.PathLike[str] | ByteSource) -> str:
     if b"," in first_line and re.fullmatch(rb"\"?[\w.\-]+\"?(,\"?[\w.\-]+\"?)+\r?", first_line):
         return "csv"
     return "text"
+
+
+# Files people export or are sent that are no text export: what each is, by its magic bytes.
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003, Word 97-2003
+SPREADSHEET_SUFFIXES = {".xlsx": "Excel", ".xlsm": "Excel", ".xls": "Excel 97-2003", ".ods": "OpenDocument"}
+DOCUMENT_SUFFIXES = {".docx": "Word", ".doc": "Word 97-2003", ".odt": "OpenDocument"}
+
+
+def not_text_export(head: bytes, suffix: str) -> str | None:
+    """Why content that starts with ``head`` (of a file named with ``suffix``) is a workbook,
+    document, archive or database rather than records, with the way out; None for anything else."""
+    if head.startswith((ZIP_MAGIC, OLE2_MAGIC)):
+        if suffix in SPREADSHEET_SUFFIXES:
+            return Reasons.SPREADSHEET.format(kind=SPREADSHEET_SUFFIXES[suffix])
+        if suffix in DOCUMENT_SUFFIXES:
+            return Reasons.DOCUMENT.format(kind=DOCUMENT_SUFFIXES[suffix])
+        if head.startswith(OLE2_MAGIC):
+            return Reasons.SPREADSHEET.format(kind="Microsoft Office 97-2003")
+        return Reasons.ARCHIVE.format(kind="zip")
+    if head.startswith(b"%PDF-"):
+        return Reasons.DOCUMENT.format(kind="PDF")
+    if head.startswith(b"SQLite format 3\x00"):
+        return Reasons.DATABASE
+    if head.startswith((b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07")):
+        return Reasons.ARCHIVE.format(kind="7z" if head.startswith(b"7z") else "RAR")
+    if head[257:262] == b"ustar" and b"\x00" in head[:257]:  # a tar header (of a .tar, or inside a .tar.gz); text has no NUL
+        return Reasons.ARCHIVE.format(kind="tar")
+    return None
 
 
 def _first_line_value(head: bytes) -> Any:

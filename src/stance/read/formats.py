@@ -67,7 +67,11 @@ def open_input(path: str | os.PathLike[str], *, format: str | None = None) -> tu
     if format is not None and format not in FORMATS:
         raise InputError(Errors.E040.format(format=format, formats=", ".join(FORMATS)))
     source = ByteSource.open(path)
-    return format or detect_format(source), source
+    try:
+        return format or detect_format(source), source
+    except BaseException:
+        source.close()
+        raise
 
 
 def records_of(fmt: str, source: ByteSource, *, ratings: bool = False) -> Iterator[Record | BadRecord]:
