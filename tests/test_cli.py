@@ -76,7 +76,7 @@ def test_evaluate_names_long_labels_in_full_and_notes_labels_typed_two_ways(tmp_
     assert report.returncode == 0, report.stderr
     header = report.stdout.split("confusion (rows: gold, columns: predicted)\n")[1].splitlines()[0]
     assert header.split() == ["Supportive", "off-topic", "strongly", "supportive", "supportive"]  # none cut short
-    assert "note: 'Supportive', 'supportive' differ only in case" in report.stdout
+    assert "note: 'Supportive', 'supportive' differ only in case or in spaces around them, and count as different labels." in report.stdout
 
 
 def test_evaluate_two_files(tmp_path):

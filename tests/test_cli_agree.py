@@ -124,6 +124,18 @@ def test_text_table_with_bands_and_disagreements(long_csv: Path):
     assert disagreements[0].strip().startswith("u6")
 
 
+def test_labels_typed_two_ways_get_a_note_and_are_counted_as_written(tmp_path: Path):
+    data = tmp_path / "ratings.csv"
+    data.write_text("item,annotator,label\n1,ann,Critical\n1,bob,critical\n2,ann,off-topic\n2,bob,off-topic\n")
+    result = stance("agree", data)
+    assert result.returncode == 0, result.stderr
+    assert "note: 'Critical', 'critical' differ only in case or in spaces around them, and count as different labels." in result.stdout
+    assert "Percent agreement        0.500" in result.stdout
+    plain = tmp_path / "plain.csv"
+    plain.write_text(data.read_text().replace("Critical", "critical"))
+    assert "note:" not in stance("agree", plain).stdout
+
+
 def test_undefined_coefficient_is_null_and_text_says_why(tmp_path: Path):
     path = tmp_path / "one.csv"
     path.write_text("item,annotator,label\n1,ann,x\n2,ann,y\n")

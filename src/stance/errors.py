@@ -671,7 +671,8 @@ class Reasons:
 
 
 class Notes:
-    """How an agreement coefficient was computed when the data needed a choice (``report.notes``)."""
+    """How an agreement coefficient was computed when the data needed a choice (``report.notes``),
+    and what a report of scores or agreement should point out about its labels."""
 
     SINGLE_RATINGS = "{n} of {n_items} items have a single rating; they cannot be paired and drop out"
     UNEQUAL_RATINGS = (
@@ -680,6 +681,8 @@ class Notes:
     )
     MEAN_OF_PAIRS = "the mean of {n} pairwise Cohen's kappas (Light 1971), each over the items both annotators rated"
     PAIRS_LEFT_OUT = "; pairs left out as undefined: {pairs}"
+    # -- in `stance evaluate` and `stance agree` reports ----------------------------------
+    LABEL_SPELLINGS = "note: {labels} differ only in case or in spaces around them, and count as different labels."
 
 
 def format_numbers(numbers: Sequence[int], limit: int = 10) -> str:

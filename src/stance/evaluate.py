@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
-from .errors import format_values, spelling_clashes
+from .errors import Notes, format_values, spelling_clashes
 
 
 def scores(
@@ -83,5 +83,5 @@ def format_scores(result: dict[str, Any]) -> str:
     for label, counts in zip(labels, result["confusion"]):
         lines.append(f"{label:<{width}}  " + "  ".join(f"{c:>{width}d}" for c in counts))
     for group in spelling_clashes(labels):
-        lines.append(f"\nnote: {format_values(group)} differ only in case or in spaces around them, and are scored as different labels.")
+        lines += ["", Notes.LABEL_SPELLINGS.format(labels=format_values(group))]
     return "\n".join(lines)
