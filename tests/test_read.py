@@ -678,10 +678,10 @@ def _sqlite(path: Path) -> Path:
 @pytest.mark.parametrize("name, make, says", [
     ("replies.xlsx", _zip, "spreadsheet workbook (Excel), not a text export. Save the sheet as CSV"),
     ("replies.ods", _zip, "spreadsheet workbook (OpenDocument)"),
-    ("replies.docx", _zip, "a Word document, not a text export"),
+    ("replies.docx", _zip, "a document (Word), not a text export"),
     ("replies.zip", _zip, "a zip archive. Unpack it and give the files inside"),
     ("replies.xls", lambda p: _written(p, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)), "spreadsheet workbook (Excel 97-2003)"),
-    ("replies.pdf", lambda p: _written(p, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), "a PDF document"),
+    ("replies.pdf", lambda p: _written(p, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), "a document (PDF)"),
     ("replies.db", _sqlite, "an SQLite database. Export the table to CSV"),
     ("replies.tar", lambda p: _tar(p, "w"), "a tar archive"),
     ("replies.tar.gz", lambda p: _tar(p, "w:gz"), "a tar archive"),  # seen through the compression

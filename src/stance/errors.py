@@ -594,7 +594,7 @@ class Reasons:
         "it is a spreadsheet workbook ({kind}), not a text export. Save the sheet as CSV "
         "(UTF-8) and give that file, or read it with pandas and call stance.label_frame"
     )
-    DOCUMENT = "it is a {kind} document, not a text export. Save its text as a .txt or .csv file and give that"
+    DOCUMENT = "it is a document ({kind}), not a text export. Save its text as a .txt or .csv file and give that"
     ARCHIVE = (
         "it is a {kind} archive. Unpack it and give the files inside (files compressed with "
         "gzip, bzip2, xz or zstd are read as they are)"

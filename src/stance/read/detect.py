@@ -105,7 +105,7 @@ def not_text_export(head: bytes, suffix: str) -> str | None:
         if suffix in DOCUMENT_SUFFIXES:
             return Reasons.DOCUMENT.format(kind=DOCUMENT_SUFFIXES[suffix])
         if head.startswith(OLE2_MAGIC):
-            return Reasons.SPREADSHEET.format(kind="Microsoft Office 97-2003")
+            return Reasons.DOCUMENT.format(kind="Microsoft Office 97-2003")
         return Reasons.ARCHIVE.format(kind="zip")
     if head.startswith(b"%PDF-"):
         return Reasons.DOCUMENT.format(kind="PDF")
