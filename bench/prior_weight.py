@@ -150,8 +150,7 @@ def tweeteval_loto(rows: list[dict], prior: stance.StanceModel, constants: dict)
             held_out = [r for r in rows if r["target"] == target]
             gold += [r["label"] for r in held_out]
             predicted += [p.label for p in model.classify([r["text"] for r in held_out], target=[target] * len(held_out))]
-    per_label = f1_score(gold, predicted, labels=["supportive", "critical"], average=None, zero_division=0)
-    return float(np.mean(per_label))
+    return f_avg(gold, predicted)
 
 
 def tweeteval_pairs(rows: list[dict], prior: stance.StanceModel, constants: dict | None) -> float:
@@ -160,18 +159,27 @@ def tweeteval_pairs(rows: list[dict], prior: stance.StanceModel, constants: dict
     ``constants`` None is the same run's TF-IDF SVM (bench/replies.py's ``tfidf_svm``)."""
     import replies  # the benchmark's baseline: here, since only this guard needs it
 
+    def fitted(train: list[dict]):
+        """A function labelling rows of one target: `stance train`'s, or the TF-IDF SVM's."""
+        if constants is None:
+            return replies.TfidfSvm().fit([{**r, "target": None} for r in train], None, 0)
+        model = stance.train(train, prior=prior)
+        return lambda held_out: [p.label for p in model.classify([r["text"] for r in held_out], target=[held_out[0]["target"]] * len(held_out))]
+
     gold, predicted = [], []
     with setting(constants or {}):
         for source in corpora.TARGETS:
-            train = [r for r in rows if r["target"] == source]
-            model = stance.train(train, prior=prior) if constants is not None else None
-            baseline = replies.TfidfSvm().fit([{**r, "target": None} for r in train], None, 0) if constants is None else None
+            label = fitted([r for r in rows if r["target"] == source])
             for target in corpora.TARGETS:
                 if target != source:
                     held_out = [r for r in rows if r["target"] == target]
                     gold += [r["label"] for r in held_out]
-                    predicted += (baseline(held_out) if model is None
-                                  else [p.label for p in model.classify([r["text"] for r in held_out], target=[target] * len(held_out))])
+                    predicted += label(held_out)
+    return f_avg(gold, predicted)
+
+
+def f_avg(gold: list[str], predicted: list[str]) -> float:
+    """SemEval-2016's score: the mean F1 of supportive (favour) and critical (against)."""
     return float(np.mean(f1_score(gold, predicted, labels=["supportive", "critical"], average=None, zero_division=0)))
 
 

@@ -7,8 +7,8 @@ built-in ones so callers can catch what they already know (``ValueError``,
 Besides the exception messages (:class:`Errors`) there are the reasons one record is
 rejected, which go into the errors file beside its number and raw input, or a file or
 table is unusable (:class:`Reasons`), the notes on how an agreement coefficient was
-computed (:class:`Notes`), the warnings (:class:`Warnings`), three helpers that find or list
-the offending rows or values inside a message, and two that put a missing input file or a
+computed (:class:`Notes`), the warnings (:class:`Warnings`), four helpers that find or list
+the offending rows or values inside a message or report, and two that put a missing input file or a
 failed write into words (:func:`missing_file`, :func:`write_reason`).
 
 One module on purpose, however long: keeping every message in one place (as spaCy's
@@ -712,6 +712,14 @@ def spelling_clashes(labels: Sequence[str]) -> list[list[str]]:
     for label in set(labels):
         groups.setdefault(label.strip().casefold(), set()).add(label)
     return [sorted(group) for _, group in sorted(groups.items()) if len(group) > 1]
+
+
+def spelling_notes(labels: Sequence[Any]) -> list[str]:
+    """Report lines (each after a blank one) noting the labels spelled two ways among ``labels``."""
+    lines = []
+    for group in spelling_clashes([label for label in labels if isinstance(label, str)]):
+        lines += ["", Notes.LABEL_SPELLINGS.format(labels=format_values(group))]
+    return lines
 
 
 def format_values(values: Sequence[Any], limit: int = 10) -> str:

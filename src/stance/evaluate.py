@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
-from .errors import Notes, format_values, spelling_clashes
+from .errors import spelling_notes
 
 
 def scores(
@@ -82,6 +82,5 @@ def format_scores(result: dict[str, Any]) -> str:
     lines += ["", "confusion (rows: gold, columns: predicted)", " " * width + "  " + "  ".join(f"{l:>{width}}" for l in labels)]
     for label, counts in zip(labels, result["confusion"]):
         lines.append(f"{label:<{width}}  " + "  ".join(f"{c:>{width}d}" for c in counts))
-    for group in spelling_clashes(labels):
-        lines += ["", Notes.LABEL_SPELLINGS.format(labels=format_values(group))]
+    lines += spelling_notes(labels)
     return "\n".join(lines)

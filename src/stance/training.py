@@ -55,6 +55,13 @@ CENTRED_C_RULE = "best"
 # "tempered log loss" (screen 19): each C's out-of-fold log loss at the temperature that
 # minimises it, so that confidence alone earns nothing.
 CENTRED_C_SCORE = "macro-F1"
+# How each way names itself after "5-fold cross-validation" in metadata["C_from"].
+C_SCORE_NAMES = {
+    "macro-F1": "",
+    "log loss": " of the log loss",
+    "log loss within one SE": ", log loss among the Cs within one standard error of the best macro-F1",
+    "tempered log loss": " of the log loss at each C's own temperature",
+}
 # Screen 12: "pooled" gives each per-target model the pooled model's C (half the training time,
 # TweetEval CV -0.0004); "own" lets each cross-validate its own.
 PER_TARGET_C = "pooled"
@@ -263,9 +270,8 @@ def _choose_centred_C(
         return CENTRED_C_WITHOUT_CV, "too few rows of a label to cross-validate", None, None
     predicted = {C: np.zeros(len(encoded), dtype=int) for C in CENTRED_C_GRID}
     per_fold: dict[float, list[float]] = {C: [] for C in CENTRED_C_GRID}
-    loss = {C: 0.0 for C in CENTRED_C_GRID}  # only scored with a log-loss CENTRED_C_SCORE
-    weights = _balanced_weights(encoded, offsets.shape[1]) if CENTRED_C_SCORE != "macro-F1" else None
-    logits_out = {C: np.zeros(offsets.shape) for C in CENTRED_C_GRID} if CENTRED_C_SCORE == "tempered log loss" else None
+    # each C's out-of-fold logits, kept only for a log-loss CENTRED_C_SCORE
+    logits_out = {C: np.zeros(offsets.shape) for C in CENTRED_C_GRID} if CENTRED_C_SCORE != "macro-F1" else None
     stacked = np.zeros(len(encoded), dtype=int)
     both = sp.hstack([X, sp.csr_matrix(logits)], format="csr") if logits is not None else None
     for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(encoded)), encoded):
@@ -280,8 +286,6 @@ def _choose_centred_C(
             predicted[C][test_idx] = z.argmax(axis=1)
             if logits_out is not None:
                 logits_out[C][test_idx] = z
-            elif weights is not None:
-                loss[C] += _weighted_log_loss(z, encoded[test_idx], weights[test_idx])
             per_fold[C].append(f1_score(encoded[test_idx], predicted[C][test_idx], average="macro"))
     f1 = {C: round(f1_score(encoded, predicted[C], average="macro"), 9) for C in CENTRED_C_GRID}
 
@@ -289,7 +293,9 @@ def _choose_centred_C(
         return float(np.std(per_fold[C], ddof=1)) / np.sqrt(folds)
 
     if logits_out is not None:
-        loss = {C: _tempered_log_loss(logits_out[C], encoded, weights) for C in CENTRED_C_GRID}
+        weights = _balanced_weights(encoded, offsets.shape[1])
+        score = _tempered_log_loss if CENTRED_C_SCORE == "tempered log loss" else _weighted_log_loss
+        loss = {C: score(logits_out[C], encoded, weights) for C in CENTRED_C_GRID}
     if CENTRED_C_SCORE in ("log loss", "tempered log loss"):
         best = min(CENTRED_C_GRID, key=lambda C: (round(loss[C], 9), C))
     else:
@@ -339,9 +345,8 @@ def _fit_centred(
     coef = prior_coef.copy()
     coef[:, columns] += delta / temperature
     intercept = prior_intercept + bias / temperature
-    if how.endswith("-fold cross-validation") and CENTRED_C_SCORE != "macro-F1":
-        how += {"log loss": " of the log loss", "tempered log loss": " of the log loss at each C's own temperature"}.get(
-            CENTRED_C_SCORE, ", log loss among the Cs within one standard error of the best macro-F1")
+    if how.endswith("-fold cross-validation"):
+        how += C_SCORE_NAMES[CENTRED_C_SCORE]
     return LinearScorer(featurizer, coef, intercept, temperature, classes), {"method": CENTRED_ON_PRIOR, "chosen_C": C, "C_from": how}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import Notes, format_values, spelling_clashes
+from ..errors import spelling_notes
 from .coefficients import COEFFICIENTS
 from .report import AgreementReport
 
@@ -67,8 +67,7 @@ def format_report(report: AgreementReport, *, model_vs_human: dict[str, Any] | N
         lines += _model_lines(report, model_vs_human)
     lines += _per_label_lines(report)
     lines += _disagreement_lines(report, top)
-    for group in spelling_clashes([label for label in report.labels if isinstance(label, str)]):
-        lines += ["", Notes.LABEL_SPELLINGS.format(labels=format_values(group))]
+    lines += spelling_notes(report.labels)
     return "\n".join(lines)
 
 
